@@ -1,0 +1,110 @@
+"""From a composed config to the objects of a run. The only place, with genlab.train, that knows about Hydra."""
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightning as L
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import get_class, instantiate
+from lightning.pytorch.callbacks import LearningRateMonitor
+from lightning.pytorch.loggers import Logger, WandbLogger
+from omegaconf import DictConfig
+
+from genlab.callbacks import RNGStateCallback
+from genlab.errors import ConfigError, GenlabError
+
+
+@dataclass
+class RunContext:
+    """What Hydra knows about a run beyond its config: where it writes and how it was asked for."""
+
+    output_dir: Path
+    overrides: list[str] = field(default_factory=list)
+    choices: dict[str, str] = field(default_factory=dict)
+    group: str | None = None
+
+
+@dataclass
+class Experiment:
+    datamodule: L.LightningDataModule
+    module: L.LightningModule
+    trainer: L.Trainer
+
+
+def instantiate_section(node: DictConfig, key: str, **kwargs):
+    """Hydra's instantiate, with failures turned into one line naming the config key."""
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as e:
+        cause = e.__cause__ or e
+        if isinstance(cause, GenlabError):
+            raise cause from None
+        raise ConfigError(f"{key} ({node.get('_target_')}): {cause}") from e
+
+
+def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
+    datamodule = instantiate_section(cfg.data, "data")
+    net = instantiate_section(cfg.model, "model")
+    net = instantiate_section(cfg.tuning, "tuning").apply(net)
+    module = instantiate_section(cfg.task, "task", net=net)
+    check_shapes(module, datamodule, ctx.choices.get("model", "model"))
+    schedule = instantiate_section(cfg.schedule, "schedule")
+    callbacks = [
+        instantiate_section(node, f"callbacks.{name}") for name, node in (cfg.callbacks or {}).items() if node
+    ]
+    callbacks += [RNGStateCallback(), *schedule.callbacks()]
+    loggers = build_loggers(cfg, ctx)
+    if not loggers:
+        # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    trainer = instantiate_section(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)
+    return Experiment(datamodule, module, trainer)
+
+
+def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, model_name: str) -> None:
+    """One dry forward pass on zeros, so a net that cannot take the data fails now, with the keys to fix."""
+    input_shape = list(getattr(datamodule, "input_shape", ()))
+    num_classes = getattr(datamodule, "num_classes", None)
+    if not input_shape:
+        return
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(2, *input_shape))
+    except Exception as e:  # noqa: BLE001 - any failure here is a shape mismatch to report
+        raise ConfigError(
+            f"model={model_name} cannot take data.input_shape={input_shape}: {e}; check the model.* sizes"
+        ) from None
+    finally:
+        module.train(was_training)
+    if num_classes is not None and tuple(out.shape) != (2, num_classes):
+        raise ConfigError(
+            f"model={model_name} outputs {list(out.shape[1:])} per example but data.num_classes={num_classes}"
+        )
+
+
+def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
+    loggers = []
+    for name, node in (cfg.logger or {}).items():
+        if not node:
+            continue
+        extra = {}
+        if issubclass(get_class(node._target_), WandbLogger):
+            tags = [f"{group}:{choice}" for group, choice in ctx.choices.items() if choice and "hydra/" not in group]
+            extra = {"id": wandb_run_id(ctx.output_dir), "group": ctx.group, "tags": [*cfg.tags, *tags][:64]}
+        loggers.append(instantiate_section(node, f"logger.{name}", **extra))
+    return loggers
+
+
+def wandb_run_id(output_dir: Path) -> str:
+    """The W&B run id of a run folder, created on first use, so a resumed run continues the same W&B run."""
+    path = Path(output_dir) / "wandb_id"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run_id = uuid.uuid4().hex[:12]
+    path.write_text(run_id)
+    return run_id

@@ -1,0 +1,3 @@
+from genlab.callbacks.rng_state import RNGStateCallback
+
+__all__ = ["RNGStateCallback"]

@@ -1,0 +1,49 @@
+"""Hydra's composition errors (unknown option, unknown key, wrong type, bad syntax) as one line with the fix."""
+
+import difflib
+
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+
+from genlab.errors import GenlabError
+
+USER_ERRORS = (GenlabError, ConfigCompositionException, MissingConfigException, OverrideParseException, OmegaConfBaseException)
+
+_DETAIL_PREFIXES = ("full_key:", "object_type=", "reference_type=", "To append to your config")
+
+
+def describe(error: BaseException) -> str:
+    """One line naming the key or option and how to fix it."""
+    if isinstance(error, GenlabError):
+        return str(error)
+    if isinstance(error, MissingConfigException) and error.options:
+        group = (error.missing_cfg_file or "").rsplit("/", 1)
+        wanted = group[-1]
+        close = difflib.get_close_matches(wanted, error.options, n=2)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        return f"{'='.join(group)}: no such option{hint}; choose one of {', '.join(sorted(error.options))}"
+    cause = error.__cause__
+    if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and "not in struct" in str(cause):
+        return _unknown_key(cause)
+    parts = [_compact(error).rstrip(".")]
+    if isinstance(cause, OmegaConfBaseException):
+        parts.append(_compact(cause))
+        if getattr(cause, "full_key", None):
+            parts.append(f"key: {cause.full_key}")
+    return "; ".join(p for p in parts if p)
+
+
+def _unknown_key(error: OmegaConfBaseException) -> str:
+    full_key = error.full_key
+    parent = error.parent_node
+    known = [str(k) for k in parent.keys()] if parent is not None else []
+    leaf = full_key.rsplit(".", 1)[-1]
+    prefix = full_key[: -len(leaf)]
+    close = difflib.get_close_matches(leaf, known, n=1)
+    hint = f"did you mean {prefix}{close[0]}? " if close else ""
+    return f"{full_key} is not a config key; {hint}(see them all with --cfg job; add a new key with +{full_key}=...)"
+
+
+def _compact(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines()]
+    return " ".join(line for line in lines if line and not line.startswith(_DETAIL_PREFIXES))

@@ -1,0 +1,42 @@
+"""OmegaConf resolvers used by conf/. Registered by genlab.train before Hydra composes anything."""
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+# Overrides that say how to start a run, not what the run is: they must not change its identity.
+_NOT_IDENTITY = ("resume", "ckpt_path")
+
+
+def overrides_hash(overrides: list[str]) -> str:
+    """A short, order-independent fingerprint of a run's command-line overrides."""
+    kept = sorted(o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in _NOT_IDENTITY)
+    return hashlib.sha1("\n".join(kept).encode()).hexdigest()[:8]
+
+
+def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | None) -> str:
+    """The folder of a single run: ``<timestamp>_<overrides hash>``.
+
+    ``resume=true`` returns the newest folder of the same overrides that holds a last checkpoint, and a
+    ``ckpt_path`` inside a run folder returns that folder: a resumed run keeps writing (checkpoints, CSV, the
+    W&B run id) where it started.
+    """
+    fingerprint = overrides_hash(list(overrides))
+    if ckpt_path:
+        checkpoint = Path(ckpt_path).resolve()
+        if checkpoint.parent.name == "checkpoints" and (checkpoint.parent.parent / ".hydra").is_dir():
+            return str(checkpoint.parent.parent)
+    if resume:
+        candidates = sorted(Path(runs_dir).glob(f"*_{fingerprint}"))
+        resumable = [c for c in candidates if (c / "checkpoints" / "last.ckpt").exists()]
+        if resumable:
+            return str(resumable[-1])
+    return str(Path(runs_dir) / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{fingerprint}")
+
+
+def register_resolvers() -> None:
+    if not OmegaConf.has_resolver("genlab.run_dir"):
+        # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
+        OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

@@ -1,0 +1,53 @@
+"""The shape of a composed run config. Hydra merges every config file onto it, so a misspelled top-level key
+or a wrong type (``seed=abc``) fails at composition with the key's name."""
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+SCHEMA_NAME = "genlab_schema"
+
+
+@dataclass
+class PathsSchema:
+    root_dir: str = MISSING
+    data_dir: str = MISSING
+    log_dir: str = MISSING
+    output_dir: str = MISSING
+    cache_dir: str = MISSING
+
+
+@dataclass
+class ExtrasSchema:
+    print_config: bool = True
+    ignore_warnings: bool = True
+
+
+@dataclass
+class RunSchema:
+    task_name: str = "train"
+    tags: list[str] = field(default_factory=list)
+    seed: Optional[int] = 42
+    train: bool = True
+    test: bool = True
+    resume: bool = False
+    ckpt_path: Optional[str] = None
+    monitor: str = "val/acc"
+    monitor_mode: str = "max"
+    # Each group is validated against the signature of the class its _target_ names (genlab.config.validate).
+    model: Any = MISSING
+    data: Any = MISSING
+    task: Any = MISSING
+    tuning: Any = MISSING
+    schedule: Any = MISSING
+    trainer: Any = MISSING
+    callbacks: Any = None
+    logger: Any = None
+    paths: PathsSchema = field(default_factory=PathsSchema)
+    extras: ExtrasSchema = field(default_factory=ExtrasSchema)
+
+
+def register_schema() -> None:
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=RunSchema)

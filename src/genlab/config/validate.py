@@ -1,0 +1,124 @@
+"""Checks each ``_target_`` node of a composed config against the signature of the callable it names.
+
+A misspelled key in an experiment file, a string where a number belongs, or a class that does not exist are
+reported before anything is built, with the full key and, where one is close, the key that was meant.
+"""
+
+import difflib
+import inspect
+import types
+import typing
+from collections.abc import Iterator, Sequence
+
+from hydra.utils import get_object
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from genlab.errors import ConfigError
+
+_HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+# Arguments that genlab.build passes itself, never from the config.
+_PROVIDED_BY_BUILD = {"net", "callbacks", "logger"}
+_COPIED = "(by interpolation) "
+_SECTIONS = ("model", "data", "task", "tuning", "schedule", "trainer", "callbacks", "logger")
+
+
+def validate_config(cfg: DictConfig) -> None:
+    """Raise ConfigError naming the first bad key (and how many more there are)."""
+    if cfg.monitor_mode not in ("min", "max"):
+        raise ConfigError(f"monitor_mode={cfg.monitor_mode!r}: use min or max")
+    problems = [p for section in _SECTIONS if cfg.get(section) is not None for p in _check_tree(cfg[section], section)]
+    # A bad value copied by interpolation shows up at every copy; name the one the user typed first.
+    problems.sort(key=lambda problem: problem.startswith(_COPIED))
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise ConfigError(problems[0] + more)
+
+
+def _check_tree(node, path: str) -> Iterator[str]:
+    if isinstance(node, DictConfig):
+        if "_target_" in node:
+            yield from _check_target(node, path)
+        for key in node:
+            if key not in _HYDRA_KEYS:
+                yield from _check_tree(node._get_node(key), f"{path}.{key}")
+    elif isinstance(node, ListConfig):
+        for i in range(len(node)):
+            yield from _check_tree(node._get_node(i), f"{path}.{i}")
+
+
+def _check_target(node: DictConfig, path: str) -> Iterator[str]:
+    target = node._target_
+    try:
+        obj = get_object(target)
+    except Exception as e:  # noqa: BLE001 - import errors of any kind mean the same to the user
+        yield f"{path}._target_: cannot import {target!r} ({e})"
+        return
+    try:
+        signature = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return
+    params = signature.parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    hints = _type_hints(obj)
+    given = [k for k in node if k not in _HYDRA_KEYS]
+    for key in given:
+        if key not in params:
+            if not takes_any:
+                close = difflib.get_close_matches(key, list(params), n=1)
+                hint = f" (did you mean {path}.{close[0]}?)" if close else f"; it takes: {', '.join(params)}"
+                yield f"{path}.{key}: {target} has no argument {key!r}{hint}"
+            continue
+        if key in hints:
+            value = OmegaConf.select(node, key, throw_on_missing=False)
+            if not _matches(value, hints[key]):
+                copied = _COPIED if node._get_node(key)._is_interpolation() else ""
+                yield f"{copied}{path}.{key}={value!r}: {target} expects {_describe(hints[key])}"
+    if not node.get("_partial_", False):
+        for name, p in params.items():
+            if (
+                p.default is inspect.Parameter.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                and name not in given
+                and name not in _PROVIDED_BY_BUILD
+            ):
+                yield f"{path}.{name} is required by {target} but not set; add {path}.{name}=<value>"
+
+
+def _type_hints(obj) -> dict:
+    try:
+        return typing.get_type_hints(obj.__init__ if inspect.isclass(obj) else obj)
+    except Exception:  # noqa: BLE001 - unresolvable annotations just skip the type check
+        return {}
+
+
+def _matches(value, hint) -> bool:
+    """True unless the value surely does not fit the annotation; unknown annotations always fit."""
+    if hint is typing.Any or isinstance(value, DictConfig) and "_target_" in value:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple, Sequence, typing.Sequence) or hint in (list, tuple):
+        if not isinstance(value, (ListConfig, list, tuple)):
+            return False
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        return len(args) != 1 or all(_matches(v, args[0]) for v in value)
+    return True
+
+
+def _describe(hint) -> str:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return "None"
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

@@ -1,0 +1,8 @@
+"""Plain nn.Module networks: sizes are constructor arguments; nothing here knows Lightning, Hydra or W&B."""
+
+from genlab.nets.convnet import ConvNet
+from genlab.nets.feedforward import FeedForward
+from genlab.nets.recurrent import RecurrentNet
+from genlab.nets.transformer import TransformerBlock, TransformerClassifier
+
+__all__ = ["ConvNet", "FeedForward", "RecurrentNet", "TransformerBlock", "TransformerClassifier"]

@@ -1,0 +1,93 @@
+"""One run: validate, seed, build, fit (resumable), test, report. Called by genlab.train and by the tests."""
+
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import WandbLogger
+from omegaconf import DictConfig, OmegaConf
+
+from genlab.build import Experiment, RunContext, build
+from genlab.config.validate import validate_config
+from genlab.errors import ConfigError
+from genlab.reporting import print_config, print_summary
+from genlab.tuning.full import count_parameters
+
+log = logging.getLogger("genlab")
+
+
+def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
+    """Train and/or test as the config says; returns the final metrics (also written to metrics.json)."""
+    validate_config(cfg)
+    if cfg.extras.ignore_warnings:
+        warnings.filterwarnings("ignore", module="lightning")
+    output_dir = Path(ctx.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if cfg.extras.print_config:
+        print_config(cfg)
+    ckpt_path = checkpoint_to_resume(cfg, output_dir)
+    if cfg.seed is not None:
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    exp = build(cfg, ctx)
+    trainable, total = count_parameters(exp.module)
+    log.info(f"parameters: {trainable:,} trainable of {total:,}")
+    log_hyperparameters(exp, cfg, ctx)
+    try:
+        if cfg.train:
+            if ckpt_path:
+                log.info(f"resuming from {ckpt_path}")
+            exp.trainer.fit(exp.module, datamodule=exp.datamodule, ckpt_path=ckpt_path)
+        if cfg.test:
+            exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=best_checkpoint(exp, cfg))
+        metrics = {k: float(v) for k, v in exp.trainer.callback_metrics.items() if v.numel() == 1}
+    finally:
+        finish_wandb(exp)
+    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    print_summary(metrics, output_dir, exp.trainer)
+    return metrics
+
+
+def checkpoint_to_resume(cfg: DictConfig, output_dir: Path) -> str | None:
+    if cfg.ckpt_path:
+        if not Path(cfg.ckpt_path).is_file():
+            raise ConfigError(f"ckpt_path={cfg.ckpt_path}: no such file; point it at a .ckpt (e.g. <run>/checkpoints/last.ckpt)")
+        return str(cfg.ckpt_path)
+    if cfg.resume:
+        last = output_dir / "checkpoints" / "last.ckpt"
+        if not last.is_file():
+            raise ConfigError(
+                f"resume=true: no earlier run of task_name={cfg.task_name} with these same overrides has a "
+                f"checkpoint (looked for {last.parent.parent.parent}/*/checkpoints/last.ckpt); "
+                f"run without resume=true, or pass ckpt_path=<run>/checkpoints/last.ckpt"
+            )
+        return str(last)
+    return None
+
+
+def best_checkpoint(exp: Experiment, cfg: DictConfig) -> str | None:
+    """Test the best checkpoint when training ran and saved one; otherwise the weights in hand."""
+    checkpoint = exp.trainer.checkpoint_callback
+    if cfg.train and isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
+        return checkpoint.best_model_path
+    return None
+
+
+def log_hyperparameters(exp: Experiment, cfg: DictConfig, ctx: RunContext) -> None:
+    """The full resolved config, the overrides and the group choices, to every logger."""
+    params = OmegaConf.to_container(cfg, resolve=True)
+    params["overrides"] = list(ctx.overrides)
+    params["choices"] = dict(ctx.choices)
+    for logger in exp.trainer.loggers:
+        logger.log_hyperparams(params)
+
+
+def finish_wandb(exp: Experiment) -> None:
+    """Close the W&B run, so the offline files are complete and a next run in this process starts a new one."""
+    for logger in exp.trainer.loggers:
+        if isinstance(logger, WandbLogger) and logger._experiment is not None:
+            logger.experiment.finish()

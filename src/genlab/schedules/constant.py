@@ -1,0 +1,8 @@
+import lightning as L
+
+
+class ConstantSchedule:
+    """One stage: the data module, optimizer and LR scheduler run as configured for the whole fit."""
+
+    def callbacks(self) -> list[L.Callback]:
+        return []
