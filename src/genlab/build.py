@@ -86,6 +86,10 @@ def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, m
         )
 
 
+# Groups that say how genlab runs, not what the experiment is.
+_UNTAGGED = {"hydra", "local", "paths"}
+
+
 def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
     loggers = []
     for name, node in (cfg.logger or {}).items():
@@ -93,7 +97,7 @@ def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
             continue
         extra = {}
         if issubclass(get_class(node._target_), WandbLogger):
-            tags = [f"{group}:{choice}" for group, choice in ctx.choices.items() if choice and "hydra/" not in group]
+            tags = [f"{group}:{choice}" for group, choice in ctx.choices.items() if group.split("/")[0] not in _UNTAGGED]
             extra = {"id": wandb_run_id(ctx.output_dir), "group": ctx.group, "tags": [*cfg.tags, *tags][:64]}
         loggers.append(instantiate_section(node, f"logger.{name}", **extra))
     return loggers

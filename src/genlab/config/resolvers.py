@@ -1,6 +1,7 @@
 """OmegaConf resolvers used by conf/. Registered by genlab.train before Hydra composes anything."""
 
 import hashlib
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | 
 
 
 def register_resolvers() -> None:
+    if not OmegaConf.has_resolver("genlab.cwd"):
+        # Not ${hydra:runtime.cwd}: a multirun resolves the sweep folder before HydraConfig exists.
+        OmegaConf.register_new_resolver("genlab.cwd", os.getcwd)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
         OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

@@ -5,7 +5,9 @@ reported before anything is built, with the full key and, where one is close, th
 """
 
 import difflib
+import enum
 import inspect
+import os
 import types
 import typing
 from collections.abc import Iterator, Sequence
@@ -108,6 +110,10 @@ def _matches(value, hint) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is str:
         return isinstance(value, str)
+    if inspect.isclass(hint) and origin is None and isinstance(value, (str, int, float, bool)):
+        # A plain value where a class is expected (a Tensor for a learning rate, say) fits only if it is one,
+        # except strings, which stand for paths and enum members.
+        return isinstance(value, hint) or isinstance(value, str) and issubclass(hint, (os.PathLike, enum.Enum))
     if origin in (list, tuple, Sequence, typing.Sequence) or hint in (list, tuple):
         if not isinstance(value, (ListConfig, list, tuple)):
             return False

@@ -1,0 +1,29 @@
+"""Real learning on real data, with the default recipes."""
+
+import pytest
+from helpers import run_in_process
+
+
+def test_ffn_learns_fashion_mnist_in_one_epoch(run_dir):
+    metrics = run_in_process(["model=ffn", "trainer.max_epochs=1", "logger=csv", "extras.print_config=false"], run_dir)
+    assert metrics["test/acc"] >= 0.84
+
+
+@pytest.mark.slow
+def test_cnn_learns_fashion_mnist(run_dir):
+    metrics = run_in_process(["experiment=fashion_cnn", "trainer.max_epochs=2", "logger=csv", "extras.print_config=false"], run_dir)
+    assert metrics["test/acc"] >= 0.88
+
+
+def test_digits_recipe_learns(run_dir):
+    metrics = run_in_process(["experiment=digits_ffn", "logger=none", "extras.print_config=false"], run_dir)
+    assert metrics["test/acc"] >= 0.9
+
+
+def test_same_seed_same_result_on_cpu(tmp_path):
+    overrides = ["data=digits", "model.dropout=0.3", "trainer.max_epochs=2", "logger=none", "callbacks=none", "extras.print_config=false"]
+    first = run_in_process(overrides, tmp_path / "a")
+    second = run_in_process(overrides, tmp_path / "b")
+    other = run_in_process([*overrides, "seed=7"], tmp_path / "c")
+    assert first == second
+    assert first["test/loss"] != other["test/loss"]

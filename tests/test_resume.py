@@ -1,0 +1,74 @@
+"""A run killed (SIGKILL) after epoch 1 and resumed with resume=true ends bit-identical to an uninterrupted run."""
+
+import os
+from pathlib import Path
+
+import torch
+from helpers import run_cli
+
+from genlab.config.resolvers import overrides_hash, run_dir
+
+COMMON = ["data=digits", "model=ffn", "model.dropout=0.2", "trainer.max_epochs=3", "logger=[csv,wandb]", "extras.print_config=false"]
+
+
+def only_run(outputs: Path, task: str) -> Path:
+    (folder,) = (outputs / task / "runs").iterdir()
+    return folder
+
+
+def load(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def test_killed_run_resumes_to_identical_weights(tmp_path):
+    env = {"PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    straight = run_cli([*COMMON, "task_name=straight"], cwd=tmp_path, env=env)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+
+    marker = tmp_path / "killed.marker"
+    killed_args = [*COMMON, "task_name=killed", "+callbacks.kill._target_=killer.KillAtEpoch",
+                   "+callbacks.kill.epoch=1", f"+callbacks.kill.marker={marker}"]
+    killed = run_cli(killed_args, cwd=tmp_path, env=env)
+    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
+    folder = only_run(tmp_path / "outputs", "killed")
+    assert load(folder / "checkpoints" / "last.ckpt")["epoch"] == 0
+    wandb_id = (folder / "wandb_id").read_text()
+
+    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert only_run(tmp_path / "outputs", "killed") == folder, "resume must continue in the killed run's folder"
+    assert "resuming from" in resumed.stdout + resumed.stderr
+
+    expected = load(only_run(tmp_path / "outputs", "straight") / "checkpoints" / "last.ckpt")
+    got = load(folder / "checkpoints" / "last.ckpt")
+    assert got["epoch"] == expected["epoch"] == 2
+    assert got["global_step"] == expected["global_step"]
+    for name, tensor in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], tensor), name
+    for a, b in zip(expected["optimizer_states"][0]["state"].values(), got["optimizer_states"][0]["state"].values()):
+        assert torch.equal(a["exp_avg"], b["exp_avg"]) and torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
+    assert got["lr_schedulers"] == expected["lr_schedulers"]
+
+    # the same W&B run continues: one id, two offline segments carrying it
+    assert (folder / "wandb_id").read_text() == wandb_id
+    segments = sorted((folder / "wandb").glob("offline-run-*"))
+    assert len(segments) == 2 and all(s.name.endswith(wandb_id) for s in segments)
+
+
+def test_run_folder_identity(tmp_path):
+    overrides = ["model=cnn", "trainer.max_epochs=5"]
+    assert overrides_hash(overrides) == overrides_hash([*reversed(overrides), "resume=true"])
+    assert overrides_hash(overrides) != overrides_hash(["model=cnn", "trainer.max_epochs=6"])
+    runs = tmp_path / "runs"
+    fresh = Path(run_dir(str(runs), overrides, True, None))
+    assert fresh.name.endswith(overrides_hash(overrides)) and not fresh.exists()  # nothing to resume yet
+    older, newer = runs / f"2026-01-01_00-00-00_{overrides_hash(overrides)}", runs / f"2026-01-02_00-00-00_{overrides_hash(overrides)}"
+    for folder in (older, newer):
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / ".hydra").mkdir()
+    (older / "checkpoints" / "last.ckpt").touch()
+    assert Path(run_dir(str(runs), overrides, True, None)) == older  # the newest with a checkpoint
+    (newer / "checkpoints" / "last.ckpt").touch()
+    assert Path(run_dir(str(runs), overrides, True, None)) == newer
+    assert Path(run_dir(str(runs), ["other=1"], False, str(older / "checkpoints" / "last.ckpt"))) == older
+    assert Path(run_dir(str(runs), overrides, False, None)) not in (older, newer)
