@@ -47,8 +47,9 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
         metrics = {k: float(v) for k, v in exp.trainer.callback_metrics.items() if v.numel() == 1}
     finally:
         finish_wandb(exp)
-    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
-    print_summary(metrics, output_dir, exp.trainer)
+    if exp.trainer.is_global_zero:
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
+        print_summary(metrics, output_dir, exp.trainer)
     return metrics
 
 

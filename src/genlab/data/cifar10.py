@@ -1,0 +1,54 @@
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from genlab.data.image_classification import ImageClassificationDataModule
+from genlab.errors import DataError
+
+_FOLDER = "cifar-10-batches-py"
+
+
+class CIFAR10DataModule(ImageClassificationDataModule):
+    """CIFAR-10 from the python-pickle batches under ``root``; ``download=true`` fetches them with torchvision."""
+
+    class_names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+    def __init__(self, root: str = "data/cifar10", download: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.root = Path(root)
+        self.download = download
+
+    def prepare_data(self) -> None:
+        if (self.root / _FOLDER).is_dir():
+            return
+        if not self.download:
+            raise DataError(
+                f"data.root: no {_FOLDER} folder under {self.root}; set data.root to the folder that holds it, "
+                f"or data.download=true where there is internet"
+            )
+        try:
+            from torchvision.datasets import CIFAR10
+        except Exception as e:  # noqa: BLE001 - a torchvision built for another torch fails with many error types
+            raise DataError(
+                f"data.download=true needs torchvision ({type(e).__name__}: {e}); install it with "
+                f"\"pip install 'genlab[vision]'\" or download cifar-10-python.tar.gz and extract it under data.root"
+            ) from e
+        CIFAR10(str(self.root), train=True, download=True)
+
+    def _batches(self, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        images, labels = [], []
+        for name in names:
+            path = self.root / _FOLDER / name
+            if not path.exists():
+                raise DataError(f"data.root: {path} is missing; the CIFAR-10 folder is incomplete, extract it again")
+            with open(path, "rb") as f:
+                batch = pickle.load(f, encoding="bytes")
+            images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+            labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
+        return np.concatenate(images).astype(np.float32) / 255.0, np.concatenate(labels)
+
+    def load_arrays(self):
+        self.prepare_data()
+        train = self._batches([f"data_batch_{i}" for i in range(1, 6)])
+        return *train, *self._batches(["test_batch"])

@@ -1,0 +1,109 @@
+from collections.abc import Sequence
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from genlab.data.tensor_dataset import EpochShuffleSampler, InMemoryDataset, keep_batch
+from genlab.errors import DataError
+
+
+class ImageClassificationDataModule(L.LightningDataModule):
+    """Images and labels held in memory: a deterministic train/val split, per-channel normalization, fast batches.
+
+    Subclasses read their files in ``load_arrays``; everything else (splits, checks, loaders) lives here.
+    """
+
+    class_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        num_classes: int,
+        batch_size: int = 64,
+        val_size: float = 0.1,
+        split_seed: int = 0,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        num_workers: int = 0,
+    ):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        self.num_classes = num_classes
+        self.batch_size = batch_size
+        self.val_size = val_size
+        self.split_seed = split_seed
+        self.mean, self.std = mean, std
+        self.num_workers = num_workers
+        self.train_set = self.val_set = self.test_set = None
+
+    def load_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(train images [N, C, H, W], train labels, test images, test labels); test may be None to split it off."""
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        x_train, y_train, x_test, y_test = self.load_arrays()
+        self._check(x_train, y_train)
+        generator = torch.Generator().manual_seed(self.split_seed)
+        order = torch.randperm(len(x_train), generator=generator).numpy()
+        n_val = self._count(self.val_size, len(x_train))
+        if x_test is None:
+            n_test = n_val
+            x_test, y_test = x_train[order[:n_test]], y_train[order[:n_test]]
+            order = order[n_test:]
+        val_idx, train_idx = order[:n_val], order[n_val:]
+        mean, std = self._stats(x_train[train_idx])
+        self.train_set = self._tensors(x_train[train_idx], y_train[train_idx], mean, std)
+        self.val_set = self._tensors(x_train[val_idx], y_train[val_idx], mean, std)
+        self.test_set = self._tensors(x_test, y_test, mean, std)
+
+    def _check(self, images: np.ndarray, labels: np.ndarray) -> None:
+        if tuple(images.shape[1:]) != self.input_shape:
+            raise DataError(
+                f"data.input_shape={list(self.input_shape)} but the files hold images shaped {list(images.shape[1:])}; "
+                f"fix data.input_shape"
+            )
+        if labels.max() >= self.num_classes:
+            raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {int(labels.max())}")
+
+    @staticmethod
+    def _count(size: float, total: int) -> int:
+        return int(round(size * total)) if size < 1 else int(size)
+
+    def _stats(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        axes = (0, 2, 3)
+        mean = np.asarray(self.mean, dtype=np.float32) if self.mean is not None else images.mean(axis=axes)
+        std = np.asarray(self.std, dtype=np.float32) if self.std is not None else images.std(axis=axes)
+        return mean.reshape(1, -1, 1, 1), std.reshape(1, -1, 1, 1)
+
+    @staticmethod
+    def _tensors(images: np.ndarray, labels: np.ndarray, mean: np.ndarray, std: np.ndarray) -> InMemoryDataset:
+        x = torch.from_numpy(((images - mean) / std).astype(np.float32))
+        return InMemoryDataset(x, torch.from_numpy(labels.astype(np.int64)))
+
+    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
+        # torch.initial_seed() is the run's seed (seed_everything ran before the data module was built). The
+        # loader's own generator keeps DataLoader iterators from drawing on the global RNG, which then serves
+        # the model alone (dropout) and is restored exactly on resume.
+        seed = torch.initial_seed() % 2**62
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            sampler=EpochShuffleSampler(len(dataset), seed) if shuffle else None,
+            num_workers=self.num_workers,
+            collate_fn=keep_batch,
+            persistent_workers=self.num_workers > 0,
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False)

@@ -1,0 +1,52 @@
+from collections.abc import Iterator
+
+import torch
+from torch.utils.data import Dataset, Sampler
+
+
+class InMemoryDataset(Dataset):
+    """Tensors held in memory, fetched a whole batch per index list (``__getitems__``) instead of item by item.
+
+    With the default per-item path, collating 64 small tensors costs more than an ffn's training step.
+    """
+
+    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor):
+        if len(inputs) != len(targets):
+            raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets")
+        self.inputs, self.targets = inputs, targets
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.inputs[index], self.targets[index]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.as_tensor(indices)
+        return self.inputs[index], self.targets[index]
+
+
+def keep_batch(batch):
+    """collate_fn for InMemoryDataset: the batch is already stacked."""
+    return batch
+
+
+class EpochShuffleSampler(Sampler[int]):
+    """A random order that is a pure function of (seed, epoch), like DistributedSampler on one process.
+
+    Lightning calls ``set_epoch`` at each epoch start, so a resumed run sees the same order in every epoch as an
+    uninterrupted one, whatever else drew from the global RNG in between.
+    """
+
+    def __init__(self, length: int, seed: int):
+        self.length, self.seed, self.epoch = length, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(torch.randperm(self.length, generator=generator).tolist())
