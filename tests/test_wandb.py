@@ -24,7 +24,7 @@ def test_offline_wandb_run_reads_back(run_dir):
     assert record["state"] == "finished"
     summary = record["summary"]
     assert abs(summary["test/acc"] - metrics["test/acc"]) < 1e-6
-    assert {"train/loss_epoch", "val/acc", "val/acc_best", "lr-Adam"} <= set(summary)
+    assert {"train/loss", "train/loss_step", "val/acc", "val/acc_best", "lr-Adam"} <= set(summary)
     config = record["config"]
     assert config["model"]["_target_"] == "genlab.nets.FeedForward"
     assert config["data"]["_target_"] == "genlab.data.DigitsDataModule"
