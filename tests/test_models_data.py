@@ -26,26 +26,49 @@ def cifar_root(tmp_path_factory) -> Path:
     return root
 
 
-def data_overrides(data: str, cifar_root: Path) -> list[str]:
-    return [f"data.root={cifar_root}", "data.val_size=20"] if data == "cifar10" else []
+# Models and data meet within a task family; every model and data config must belong to one.
+FAMILIES = {
+    "classification": (["ffn", "cnn", "rnn", "transformer"], ["fashion_mnist", "digits", "cifar10"]),
+    "language_modeling": (["transformer_lm"], ["fortunes", "text_files"]),
+}
+PAIRS = [(task, m, d) for task, (models, datasets) in FAMILIES.items() for m in models for d in datasets]
 
 
-def test_the_groups_hold_what_the_issue_names():
-    assert {"ffn", "cnn", "rnn", "transformer"} <= set(MODELS)
-    assert {"fashion_mnist", "digits", "cifar10"} <= set(DATASETS)
+@pytest.fixture(scope="session")
+def text_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("texts") / "notes.jsonl"
+    lines = [f'{{"text": "note {i}: the quick brown fox jumps over the lazy dog {i % 7} times."}}' for i in range(200)]
+    path.write_text("\n".join(lines))
+    return path
 
 
-@pytest.mark.parametrize("data", DATASETS)
-@pytest.mark.parametrize("model", MODELS)
-def test_model_on_data_fast_dev_run(model, data, run_dir, cifar_root):
-    metrics = run_in_process([f"model={model}", f"data={data}", *FAST, *data_overrides(data, cifar_root)], run_dir)
+def data_overrides(data: str, cifar_root: Path, text_file: Path) -> list[str]:
+    if data == "cifar10":
+        return [f"data.root={cifar_root}", "data.val_size=20"]
+    if data == "fortunes":
+        return ["data.files=[computers,science]"]  # two files of the corpus keep the test quick
+    if data == "text_files":
+        return [f"data.paths=[{text_file}]", "data.block_size=32", "data.tokenizer.vocab_size=300"]
+    return []
+
+
+def test_every_model_and_data_config_is_in_a_family():
+    assert set(MODELS) == {m for models, _ in FAMILIES.values() for m in models}
+    assert set(DATASETS) == {d for _, datasets in FAMILIES.values() for d in datasets}
+
+
+@pytest.mark.parametrize("task, model, data", PAIRS)
+def test_model_on_data_fast_dev_run(task, model, data, run_dir, cifar_root, text_file):
+    overrides = [f"model={model}", f"data={data}", f"task={task}", *FAST, *data_overrides(data, cifar_root, text_file)]
+    metrics = run_in_process(overrides, run_dir)
     assert np.isfinite(metrics["test/loss"])
-    assert 0.0 <= metrics["test/acc"] <= 1.0
+    if task == "classification":
+        assert 0.0 <= metrics["test/acc"] <= 1.0
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_experiment_fast_dev_run(experiment, run_dir, cifar_root):
-    data = (REPO / "conf" / "experiment" / f"{experiment}.yaml").read_text()
-    extra = data_overrides("cifar10", cifar_root) if "override /data: cifar10" in data else []
+def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file):
+    text = (REPO / "conf" / "experiment" / f"{experiment}.yaml").read_text()
+    extra = [o for data in DATASETS if f"override /data: {data}\n" in text for o in data_overrides(data, cifar_root, text_file)]
     metrics = run_in_process([f"experiment={experiment}", *FAST, *extra], run_dir)
     assert np.isfinite(metrics["test/loss"])

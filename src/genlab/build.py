@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 
 from genlab.callbacks import RNGStateCallback
 from genlab.errors import ConfigError, GenlabError
+from genlab.generation.settings import GenerationSettings
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Experiment:
     datamodule: L.LightningDataModule
     module: L.LightningModule
     trainer: L.Trainer
+    generation: GenerationSettings | None = None
 
 
 def instantiate_section(node: DictConfig, key: str, **kwargs):
@@ -60,7 +62,8 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     trainer = instantiate_section(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)
-    return Experiment(datamodule, module, trainer)
+    generation = instantiate_section(cfg.generation, "generation") if cfg.get("generation") else None
+    return Experiment(datamodule, module, trainer, generation)
 
 
 def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, model_name: str) -> None:

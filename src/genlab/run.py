@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from genlab.build import Experiment, RunContext, build
 from genlab.config.validate import validate_config
 from genlab.errors import ConfigError
+from genlab.generation.predict import predict_text
 from genlab.reporting import print_config, print_summary
 from genlab.tuning.full import count_parameters
 
@@ -43,8 +44,11 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
                 log.info(f"resuming from {ckpt_path}")
             exp.trainer.fit(exp.module, datamodule=exp.datamodule, ckpt_path=ckpt_path)
         if cfg.test:
-            exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=best_checkpoint(exp, cfg))
+            exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=evaluation_weights(exp, cfg, ckpt_path))
         metrics = {k: float(v) for k, v in exp.trainer.callback_metrics.items() if v.numel() == 1}
+        if cfg.predict:
+            weights = evaluation_weights(exp, cfg, ckpt_path)
+            predict_text(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
     finally:
         finish_wandb(exp)
     if exp.trainer.is_global_zero:
@@ -54,6 +58,7 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
 
 
 def checkpoint_to_resume(cfg: DictConfig, output_dir: Path) -> str | None:
+    """The checkpoint to continue from (train) or to load weights from (train=false: test and predict)."""
     if cfg.ckpt_path:
         if not Path(cfg.ckpt_path).is_file():
             raise ConfigError(f"ckpt_path={cfg.ckpt_path}: no such file; point it at a .ckpt (e.g. <run>/checkpoints/last.ckpt)")
@@ -70,10 +75,13 @@ def checkpoint_to_resume(cfg: DictConfig, output_dir: Path) -> str | None:
     return None
 
 
-def best_checkpoint(exp: Experiment, cfg: DictConfig) -> str | None:
-    """Test the best checkpoint when training ran and saved one; otherwise the weights in hand."""
+def evaluation_weights(exp: Experiment, cfg: DictConfig, ckpt_path: str | None) -> str | None:
+    """What test and predict load: the best checkpoint of this training, or the given checkpoint when not
+    training; None keeps the weights in hand (no checkpoint saved, or a pretrained model used as it is)."""
+    if not cfg.train:
+        return ckpt_path
     checkpoint = exp.trainer.checkpoint_callback
-    if cfg.train and isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
+    if isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
         return checkpoint.best_model_path
     return None
 

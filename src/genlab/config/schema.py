@@ -32,6 +32,8 @@ class RunSchema:
     seed: Optional[int] = 42
     train: bool = True
     test: bool = True
+    # generate from generation.prompts after training (or alone, with train=false)
+    predict: bool = False
     resume: bool = False
     ckpt_path: Optional[str] = None
     monitor: str = "val/acc"
@@ -43,6 +45,7 @@ class RunSchema:
     tuning: Any = MISSING
     schedule: Any = MISSING
     trainer: Any = MISSING
+    generation: Any = None
     callbacks: Any = None
     logger: Any = None
     paths: PathsSchema = field(default_factory=PathsSchema)

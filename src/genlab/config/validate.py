@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 from genlab.errors import ConfigError
 
@@ -21,7 +22,7 @@ _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 # Arguments that genlab.build passes itself, never from the config.
 _PROVIDED_BY_BUILD = {"net", "callbacks", "logger"}
 _COPIED = "(by interpolation) "
-_SECTIONS = ("model", "data", "task", "tuning", "schedule", "trainer", "callbacks", "logger")
+_SECTIONS = ("model", "data", "task", "tuning", "schedule", "generation", "trainer", "callbacks", "logger")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -64,6 +65,12 @@ def _check_target(node: DictConfig, path: str) -> Iterator[str]:
     hints = _type_hints(obj)
     given = [k for k in node if k not in _HYDRA_KEYS]
     for key in given:
+        try:
+            OmegaConf.select(node, key, throw_on_missing=False)
+        except InterpolationResolutionError as e:
+            raw = node._get_node(key)._value()
+            yield f"{path}.{key}={raw} cannot be resolved ({type(e).__name__}: {str(e).splitlines()[0]}); this {path} does not fit the other groups chosen: an experiment=... pairs model, task and data"
+            return
         if key not in params:
             if not takes_any:
                 close = difflib.get_close_matches(key, list(params), n=1)

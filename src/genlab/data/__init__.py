@@ -4,5 +4,15 @@ from genlab.data.cifar10 import CIFAR10DataModule
 from genlab.data.digits import DigitsDataModule
 from genlab.data.fashion_mnist import FashionMNISTDataModule
 from genlab.data.image_classification import ImageClassificationDataModule
+from genlab.data.language_modeling import LanguageModelingDataModule
+from genlab.data.text_corpora import FortunesDataModule, TextFilesDataModule
 
-__all__ = ["CIFAR10DataModule", "DigitsDataModule", "FashionMNISTDataModule", "ImageClassificationDataModule"]
+__all__ = [
+    "CIFAR10DataModule",
+    "DigitsDataModule",
+    "FashionMNISTDataModule",
+    "FortunesDataModule",
+    "ImageClassificationDataModule",
+    "LanguageModelingDataModule",
+    "TextFilesDataModule",
+]

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from genlab.data.tensor_dataset import EpochShuffleSampler, InMemoryDataset, keep_batch
+from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
 from genlab.errors import DataError
 
 
@@ -85,19 +85,7 @@ class ImageClassificationDataModule(L.LightningDataModule):
         return InMemoryDataset(x, torch.from_numpy(labels.astype(np.int64)))
 
     def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
-        # torch.initial_seed() is the run's seed (seed_everything ran before the data module was built). The
-        # loader's own generator keeps DataLoader iterators from drawing on the global RNG, which then serves
-        # the model alone (dropout) and is restored exactly on resume.
-        seed = torch.initial_seed() % 2**62
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=EpochShuffleSampler(len(dataset), seed) if shuffle else None,
-            num_workers=self.num_workers,
-            collate_fn=keep_batch,
-            persistent_workers=self.num_workers > 0,
-            generator=torch.Generator().manual_seed(seed),
-        )
+        return in_memory_loader(dataset, self.batch_size, shuffle, self.num_workers)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=True)

@@ -1,7 +1,7 @@
 from collections.abc import Iterator
 
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 class InMemoryDataset(Dataset):
@@ -29,6 +29,25 @@ class InMemoryDataset(Dataset):
 def keep_batch(batch):
     """collate_fn for InMemoryDataset: the batch is already stacked."""
     return batch
+
+
+def in_memory_loader(dataset: InMemoryDataset, batch_size: int, shuffle: bool, num_workers: int = 0) -> DataLoader:
+    """A loader whose order is a function of (run seed, epoch) alone.
+
+    torch.initial_seed() is the run's seed (seed_everything runs before data modules are built). The loader's own
+    generator keeps DataLoader iterators from drawing on the global RNG, which then serves the model alone
+    (dropout) and is restored exactly on resume.
+    """
+    seed = torch.initial_seed() % 2**62
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=EpochShuffleSampler(len(dataset), seed) if shuffle else None,
+        num_workers=num_workers,
+        collate_fn=keep_batch,
+        persistent_workers=num_workers > 0,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
 class EpochShuffleSampler(Sampler[int]):

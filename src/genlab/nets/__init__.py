@@ -4,5 +4,6 @@ from genlab.nets.convnet import ConvNet
 from genlab.nets.feedforward import FeedForward
 from genlab.nets.recurrent import RecurrentNet
 from genlab.nets.transformer import TransformerBlock, TransformerClassifier
+from genlab.nets.transformer_lm import TransformerLM
 
-__all__ = ["ConvNet", "FeedForward", "RecurrentNet", "TransformerBlock", "TransformerClassifier"]
+__all__ = ["ConvNet", "FeedForward", "RecurrentNet", "TransformerBlock", "TransformerClassifier", "TransformerLM"]

@@ -1,0 +1,116 @@
+import hashlib
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
+from genlab.errors import DataError
+
+TokenizerFactory = Callable[..., object]
+_SPLITS = ("train", "val", "test")
+
+
+class LanguageModelingDataModule(L.LightningDataModule):
+    """Texts split deterministically into train/val/test, tokenized (cached) and packed into blocks.
+
+    Packing joins the texts of a split, each followed by the end-of-sequence token, and cuts the stream into
+    ``block_size + 1`` token blocks: no padding is trained on. Subclasses only read their texts (``load_texts``).
+    """
+
+    def __init__(
+        self,
+        tokenizer: TokenizerFactory,
+        block_size: int = 128,
+        batch_size: int = 32,
+        val_size: float = 0.05,
+        test_size: float = 0.05,
+        split_seed: int = 0,
+        cache_dir: str | None = None,
+        num_workers: int = 0,
+    ):
+        super().__init__()
+        self.tokenizer_factory = tokenizer
+        self.block_size = block_size
+        self.batch_size = batch_size
+        self.val_size, self.test_size = val_size, test_size
+        self.split_seed = split_seed
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.num_workers = num_workers
+        self.tokenizer = None
+        self.texts: dict[str, list[str]] = {}
+        self.blocks: dict[str, torch.Tensor] = {}
+
+    def load_texts(self) -> list[str]:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.blocks:
+            return
+        texts = [t for t in self.load_texts() if t.strip()]
+        if not texts:
+            raise DataError(f"{type(self).__name__}: the corpus has no non-empty texts")
+        order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
+        n_val, n_test = (max(1, math.ceil(f * len(texts))) for f in (self.val_size, self.test_size))
+        index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+        self.texts = {split: [texts[i] for i in idx] for split, idx in index.items()}
+        self.tokenizer = self.tokenizer_factory(texts=self.texts["train"])
+        for split in _SPLITS:
+            self.blocks[split] = self._packed(split)
+
+    def _packed(self, split: str) -> torch.Tensor:
+        ids = self._token_stream(split)
+        n_blocks = (len(ids) - 1) // self.block_size
+        if n_blocks < 1:
+            raise DataError(
+                f"the {split} split has {len(ids)} tokens, fewer than data.block_size+1={self.block_size + 1}; "
+                f"lower data.block_size or give the split more text"
+            )
+        # Blocks overlap by one token, so every token but the first is a target exactly once.
+        stream = ids[: n_blocks * self.block_size + 1]
+        return stream.unfold(0, self.block_size + 1, self.block_size)
+
+    def _token_stream(self, split: str) -> torch.Tensor:
+        texts = self.texts[split]
+        cache = None
+        if self.cache_dir is not None:
+            key = hashlib.sha1()
+            key.update(self.tokenizer.backend_tokenizer.to_str().encode())
+            for text in texts:
+                key.update(text.encode())
+                key.update(b"\0")
+            cache = self.cache_dir / "tokens" / f"{key.hexdigest()[:16]}.pt"
+            if cache.is_file():
+                return torch.load(cache, weights_only=True)
+        eos = self.tokenizer.eos_token_id
+        encoded = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        ids = torch.tensor([token for seq in encoded for token in (*seq, eos)], dtype=torch.long)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(ids, cache)
+        return ids
+
+    def _dataset(self, split: str) -> InMemoryDataset:
+        blocks = self.blocks[split]
+        return InMemoryDataset(blocks[:, :-1].contiguous(), blocks[:, 1:].contiguous())
+
+    def train_dataloader(self) -> DataLoader:
+        return in_memory_loader(self._dataset("train"), self.batch_size, True, self.num_workers)
+
+    def val_dataloader(self) -> DataLoader:
+        return in_memory_loader(self._dataset("val"), self.batch_size, False, self.num_workers)
+
+    def test_dataloader(self) -> DataLoader:
+        return in_memory_loader(self._dataset("test"), self.batch_size, False, self.num_workers)
+
+    def unigram_perplexity(self, split: str = "val") -> float:
+        """Perplexity on a split of a model that predicts each token by its training frequency (add-one smoothed):
+        the baseline a language model has to beat."""
+        vocab = max(len(self.tokenizer), int(self.blocks["train"].max()) + 1)
+        counts = torch.bincount(self.blocks["train"][:, 1:].flatten(), minlength=vocab).double() + 1.0
+        log_probs = (counts / counts.sum()).log()
+        targets = self.blocks[split][:, 1:].flatten()
+        return float(torch.exp(-log_probs[targets].mean()))

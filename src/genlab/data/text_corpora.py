@@ -1,0 +1,83 @@
+"""Where texts come from: Debian's fortunes, and the user's own .txt, .jsonl or .csv files."""
+
+import csv
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from genlab.data.language_modeling import LanguageModelingDataModule
+from genlab.errors import DataError
+
+DEBIAN_FORTUNES = "/usr/share/games/fortunes"
+_SEPARATOR = re.compile(r"^%\s*$", flags=re.M)
+
+
+def read_fortunes(root: str, files: Sequence[str] | None = None) -> list[str]:
+    """Every fortune in the ``fortune`` files under root (items separated by ``%`` lines)."""
+    folder = Path(root)
+    if not folder.is_dir():
+        raise DataError(f"data.root: {root} is not a folder; install the fortunes with 'apt-get install fortunes fortunes-min' or set data.root")
+    paths = [folder / f for f in files] if files else [
+        p for p in sorted(folder.iterdir()) if p.is_file() and not p.is_symlink() and p.suffix not in (".dat", ".u8")
+    ]
+    texts = []
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"data.files: {path} does not exist")
+        content = path.read_text(encoding="utf-8", errors="replace")
+        texts += [item.strip("\n") for item in _SEPARATOR.split(content) if item.strip()]
+    if not texts:
+        raise DataError(f"data.root: no fortunes found under {root}")
+    return texts
+
+
+def read_text_files(paths: Sequence[str], text_column: str = "text", separator: str | None = None) -> list[str]:
+    """Texts from .txt (one text per file, or split on ``separator`` lines), .jsonl and .csv files."""
+    texts: list[str] = []
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            raise DataError(f"data.paths: {path} does not exist")
+        if path.stat().st_size == 0:
+            raise DataError(f"data.paths: {path} is empty")
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if line.strip():
+                    record = json.loads(line)
+                    if text_column not in record:
+                        raise DataError(f"data.text_column={text_column!r}: not in line {number} of {path} (keys: {', '.join(record)})")
+                    texts.append(str(record[text_column]))
+        elif suffix == ".csv":
+            with open(path, newline="", encoding="utf-8") as f:
+                reader = csv.DictReader(f)
+                if text_column not in (reader.fieldnames or []):
+                    raise DataError(f"data.text_column={text_column!r}: {path} has columns {reader.fieldnames}")
+                texts += [row[text_column] for row in reader]
+        else:
+            content = path.read_text(encoding="utf-8")
+            texts += [t for t in re.split(f"^{re.escape(separator)}$", content, flags=re.M)] if separator else [content]
+    return texts
+
+
+class FortunesDataModule(LanguageModelingDataModule):
+    """The 15,000 fortunes of Debian's ``fortunes`` and ``fortunes-min`` packages."""
+
+    def __init__(self, root: str = DEBIAN_FORTUNES, files: Sequence[str] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.root, self.files = root, files
+
+    def load_texts(self) -> list[str]:
+        return read_fortunes(self.root, self.files)
+
+
+class TextFilesDataModule(LanguageModelingDataModule):
+    """The user's own texts: .txt, .jsonl or .csv files (``text_column`` names the field)."""
+
+    def __init__(self, paths: Sequence[str], text_column: str = "text", separator: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.paths, self.text_column, self.separator = list(paths), text_column, separator
+
+    def load_texts(self) -> list[str]:
+        return read_text_files(self.paths, self.text_column, self.separator)

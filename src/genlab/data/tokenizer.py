@@ -1,0 +1,42 @@
+"""Tokenizers trained offline with Hugging Face `tokenizers`, saved as a standard tokenizer folder in the run."""
+
+from pathlib import Path
+
+SPECIAL_TOKENS = ["<pad>", "<eos>", "<unk>"]
+
+
+def train_or_load_tokenizer(texts: list[str], path: str, kind: str = "bpe", vocab_size: int = 2048):
+    """The run's tokenizer: loaded from ``path`` if a run already trained it (resume, predict), else trained on
+    ``texts`` and saved there. ``kind`` is ``bpe`` (byte-level, GPT-2 style) or ``char``; at most ``vocab_size``
+    tokens, so a model sized from the config always has room for every id."""
+    from transformers import PreTrainedTokenizerFast
+
+    folder = Path(path)
+    if (folder / "tokenizer.json").is_file():
+        return PreTrainedTokenizerFast.from_pretrained(str(folder))
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=_train(texts, kind, vocab_size), pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
+    )
+    tokenizer.save_pretrained(str(folder))
+    return tokenizer
+
+
+def _train(texts: list[str], kind: str, vocab_size: int):
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    if kind == "bpe":
+        tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tokenizer.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        )
+    elif kind == "char":
+        tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
+        tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+        tokenizer.decoder = decoders.Fuse()
+        trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    else:
+        raise ValueError(f"kind={kind!r}: use bpe or char")
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    return tokenizer

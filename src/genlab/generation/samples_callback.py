@@ -1,0 +1,42 @@
+import json
+import logging
+from pathlib import Path
+
+import lightning as L
+
+from genlab.generation.prompts import PromptCollator
+from genlab.generation.settings import GenerationSettings
+from genlab.generation.text_writer import decode_rows, log_text_table
+
+log = logging.getLogger("genlab")
+
+
+class GenerationSamples(L.Callback):
+    """Every ``settings.every_n_epochs`` epochs, generates from the prompts and logs them (a W&B table that grows
+    epoch by epoch, the console, and ``samples.jsonl`` in the run folder), so the model can be watched improving."""
+
+    def __init__(self, settings: GenerationSettings, output_dir: str):
+        self.settings, self.path = settings, Path(output_dir) / "samples.jsonl"
+        self.rows: list[list] = []
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or (trainer.current_epoch + 1) % self.settings.every_n_epochs:
+            return
+        tokenizer = trainer.datamodule.tokenizer
+        prompts = self.settings.all_prompts()
+        batch = PromptCollator(tokenizer, prompts, self.settings)(list(range(len(prompts))))
+        batch = {k: v.to(pl_module.device) if hasattr(v, "to") and not isinstance(v, GenerationSettings) else v for k, v in batch.items()}
+        tokens = pl_module.generate_ids(batch["input_ids"], batch["attention_mask"], self.settings, batch["eos_id"], batch["pad_id"])
+        texts = decode_rows(tokenizer, tokens)
+        prompt_of = [p for p in prompts for _ in range(self.settings.num_return_sequences)]
+        epoch = trainer.current_epoch
+        new_rows = [[epoch, p, t] for p, t in zip(prompt_of, texts)]
+        self.rows += new_rows
+        if not trainer.is_global_zero:
+            return
+        with open(self.path, "a", encoding="utf-8") as f:
+            for row in new_rows:
+                f.write(json.dumps(dict(zip(("epoch", "prompt", "generation"), row)), ensure_ascii=False) + "\n")
+        log_text_table(trainer, "samples", ["epoch", "prompt", "generation"], self.rows)
+        for _, prompt, text in new_rows[:4]:
+            log.info(f"epoch {epoch} sample: {prompt!r} → {text!r}")

@@ -1,0 +1,44 @@
+import json
+import logging
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.callbacks import BasePredictionWriter
+from lightning.pytorch.loggers import WandbLogger
+
+log = logging.getLogger("genlab")
+
+
+def decode_rows(tokenizer, tokens) -> list[str]:
+    return tokenizer.batch_decode(tokens, skip_special_tokens=True)
+
+
+def log_text_table(trainer: L.Trainer, key: str, columns: list[str], rows: list[list]) -> None:
+    for logger in trainer.loggers:
+        if isinstance(logger, WandbLogger):
+            logger.log_table(key=key, columns=columns, data=rows)
+
+
+class TextGenerationWriter(BasePredictionWriter):
+    """Writes ``generations.jsonl`` (prompt, sample, generation) in the run folder and a W&B table."""
+
+    def __init__(self, output_dir: str, tokenizer, prompts: list[str]):
+        super().__init__(write_interval="epoch")
+        self.path = Path(output_dir) / "generations.jsonl"
+        self.tokenizer, self.prompts = tokenizer, prompts
+
+    def write_on_epoch_end(self, trainer, pl_module, predictions, batch_indices) -> None:
+        rows, seen = [], {}
+        for batch in predictions:
+            for index, text in zip(batch["index"].tolist(), decode_rows(self.tokenizer, batch["tokens"])):
+                sample = seen[index] = seen.get(index, -1) + 1
+                rows.append([self.prompts[index], sample, text])
+        if not trainer.is_global_zero:
+            return
+        with open(self.path, "w", encoding="utf-8") as f:
+            for prompt, sample, text in rows:
+                f.write(json.dumps({"prompt": prompt, "sample": sample, "generation": text}, ensure_ascii=False) + "\n")
+        log_text_table(trainer, "generations", ["prompt", "sample", "generation"], rows)
+        for prompt, sample, text in rows[:8]:
+            log.info(f"[{sample}] {prompt!r} → {text!r}")
+        log.info(f"{len(rows)} generations written to {self.path}")
