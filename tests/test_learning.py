@@ -27,3 +27,10 @@ def test_same_seed_same_result_on_cpu(tmp_path):
     other = run_in_process([*overrides, "seed=7"], tmp_path / "c")
     assert first == second
     assert first["test/loss"] != other["test/loss"]
+
+
+@pytest.mark.slow
+def test_minilm_classifies_movie_reviews(run_dir):
+    """The seed's standard fine-tuning (lr 2e-5, batch 8, 3 epochs, weight decay 0.01) with the real MiniLM."""
+    metrics = run_in_process(["experiment=minilm_movie_reviews", "logger=csv", "extras.print_config=false"], run_dir)
+    assert metrics["test/acc"] >= 0.80

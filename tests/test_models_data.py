@@ -29,7 +29,8 @@ def cifar_root(tmp_path_factory) -> Path:
 # Models and data meet within a task family; every model and data config must belong to one.
 FAMILIES = {
     "classification": (["ffn", "cnn", "rnn", "transformer"], ["fashion_mnist", "digits", "cifar10"]),
-    "language_modeling": (["transformer_lm"], ["fortunes", "text_files"]),
+    "language_modeling": (["transformer_lm", "hf_causal"], ["fortunes", "text_files"]),
+    "sequence_classification": (["hf_seqcls"], ["movie_reviews"]),
 }
 PAIRS = [(task, m, d) for task, (models, datasets) in FAMILIES.items() for m in models for d in datasets]
 
@@ -58,11 +59,16 @@ def test_every_model_and_data_config_is_in_a_family():
 
 
 @pytest.mark.parametrize("task, model, data", PAIRS)
-def test_model_on_data_fast_dev_run(task, model, data, run_dir, cifar_root, text_file):
+def test_model_on_data_fast_dev_run(task, model, data, run_dir, cifar_root, text_file, tiny_llama, tiny_bert_zip):
     overrides = [f"model={model}", f"data={data}", f"task={task}", *FAST, *data_overrides(data, cifar_root, text_file)]
+    if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
+        overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]
+        overrides += [f"model.name_or_path={tiny_llama}", "data/tokenizer=hf"]
+    if model == "hf_seqcls":
+        overrides += [f"model.name_or_path={tiny_bert_zip}"]
     metrics = run_in_process(overrides, run_dir)
     assert np.isfinite(metrics["test/loss"])
-    if task == "classification":
+    if task.endswith("classification"):
         assert 0.0 <= metrics["test/acc"] <= 1.0
 
 

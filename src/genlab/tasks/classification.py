@@ -1,21 +1,17 @@
-import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MaxMetric, MeanMetric
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
-from genlab.tasks.optim import OptimizerFactory, SchedulerFactory, configure_optimizers
+from genlab.tasks.optim import OptimizerFactory, SchedulerFactory
+from genlab.tasks.staged import StagedTask
 
 _STAGES = ("train", "val", "test")
 
 
-class Classification(L.LightningModule):
-    """Cross-entropy classification: loss and accuracy per epoch for train/val/test, and the best val accuracy.
-
-    Metrics accumulate in torchmetrics objects during the epoch and are logged once at its end: each
-    ``self.log`` call costs about a millisecond of bookkeeping, more than a small net's whole training step.
-    """
+class Classification(StagedTask):
+    """Cross-entropy classification: loss and accuracy per epoch for train/val/test, and the best val accuracy."""
 
     def __init__(
         self,
@@ -35,37 +31,27 @@ class Classification(L.LightningModule):
         for stage in _STAGES:
             setattr(self, f"{stage}_loss", MeanMetric())
             setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
+            setattr(self, f"{stage}_f1", MulticlassF1Score(num_classes, average="macro"))
         self.val_acc_best = MaxMetric()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
-        x, y = batch
-        logits = self(x)
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        *inputs, y = batch
+        logits = self(*inputs)
         smoothing = self.hparams.label_smoothing if stage == "train" else 0.0
         loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
         getattr(self, f"{stage}_acc").update(logits.detach(), y)
+        getattr(self, f"{stage}_f1").update(logits.detach(), y)
         return loss
 
     def _log_epoch(self, stage: str) -> None:
-        for name in ("loss", "acc"):
+        for name in ("loss", "acc", "f1"):
             metric = getattr(self, f"{stage}_{name}")
             self.log(f"{stage}/{name}", metric.compute(), prog_bar=True)
             metric.reset()
-
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        loss = self._step(batch, "train")
-        if batch_idx % self.trainer.log_every_n_steps == 0:
-            self.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False, prog_bar=True)
-        return loss
-
-    def on_train_epoch_end(self) -> None:
-        self._log_epoch("train")
-
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "val")
 
     def on_validation_epoch_end(self) -> None:
         self.val_acc_best(self.val_acc.compute())
@@ -76,15 +62,15 @@ class Classification(L.LightningModule):
         # The sanity check must not count as the best validation accuracy.
         self.val_acc_best.reset()
 
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "test")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
-
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        return self(x).argmax(dim=-1)
+        inputs = batch[:-1] if isinstance(batch, (tuple, list)) else (batch,)
+        return self(*inputs).argmax(dim=-1)
 
-    def configure_optimizers(self) -> dict:
-        return configure_optimizers(self.net, self.optimizer_factory, self.scheduler_factory, self.hparams.scheduler_interval)
+
+class SequenceClassification(Classification):
+    """Classification of tokenized texts with a Hugging Face ``...ForSequenceClassification`` model."""
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        # Rows are right-padded to data.max_length; most batches need far fewer columns.
+        length = max(1, int(attention_mask.sum(dim=1).max()))
+        return self.net(input_ids=input_ids[:, :length], attention_mask=attention_mask[:, :length]).logits

@@ -1,6 +1,5 @@
 import math
 
-import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -8,12 +7,13 @@ from torchmetrics import MeanMetric
 
 from genlab.generation.sampling import generate
 from genlab.generation.settings import GenerationSettings
-from genlab.tasks.optim import OptimizerFactory, SchedulerFactory, configure_optimizers
+from genlab.tasks.optim import OptimizerFactory, SchedulerFactory
+from genlab.tasks.staged import StagedTask
 
 _STAGES = ("train", "val", "test")
 
 
-class LanguageModeling(L.LightningModule):
+class LanguageModeling(StagedTask):
     """Next-token prediction on packed blocks: loss and perplexity per epoch, and generation as a prediction step.
 
     The net is genlab's own (``net(input_ids, attention_mask) -> logits``) or a Hugging Face causal LM (its output's
@@ -57,27 +57,6 @@ class LanguageModeling(L.LightningModule):
         self.log(f"{stage}/loss", loss, prog_bar=True)
         self.log(f"{stage}/ppl", torch.exp(loss).clamp(max=math.exp(30)), prog_bar=stage != "train")
 
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        loss = self._step(batch, "train")
-        if batch_idx % self.trainer.log_every_n_steps == 0:
-            self.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False, prog_bar=True)
-        return loss
-
-    def on_train_epoch_end(self) -> None:
-        self._log_epoch("train")
-
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "val")
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "test")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
-
     def generate_ids(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, settings: GenerationSettings, eos_id: int | None, pad_id: int) -> torch.Tensor:
         """New tokens for each left-padded prompt, ``num_return_sequences`` rows per prompt, prompt by prompt.
 
@@ -112,6 +91,3 @@ class LanguageModeling(L.LightningModule):
         settings: GenerationSettings = batch["settings"]
         tokens = self.generate_ids(batch["input_ids"], batch["attention_mask"], settings, batch["eos_id"], batch["pad_id"])
         return {"index": batch["index"].repeat_interleave(settings.num_return_sequences), "tokens": tokens}
-
-    def configure_optimizers(self) -> dict:
-        return configure_optimizers(self.net, self.optimizer_factory, self.scheduler_factory, self.hparams.scheduler_interval, "val/loss")

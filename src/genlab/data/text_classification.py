@@ -1,0 +1,106 @@
+import io
+import tarfile
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+from genlab.data.language_modeling import TokenizerFactory
+from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
+from genlab.errors import DataError
+
+_SPLITS = ("train", "val", "test")
+
+
+class TextClassificationDataModule(L.LightningDataModule):
+    """Labelled texts split deterministically, tokenized with the model's tokenizer (right-padded to
+    ``max_length``). Subclasses read their examples in ``load_examples``."""
+
+    def __init__(
+        self,
+        tokenizer: TokenizerFactory,
+        num_classes: int = 2,
+        max_length: int = 128,
+        batch_size: int = 8,
+        val_size: float = 0.1,
+        test_size: float = 0.1,
+        split_seed: int = 0,
+        num_workers: int = 0,
+    ):
+        super().__init__()
+        self.tokenizer_factory = tokenizer
+        self.num_classes, self.max_length, self.batch_size = num_classes, max_length, batch_size
+        self.val_size, self.test_size, self.split_seed, self.num_workers = val_size, test_size, split_seed, num_workers
+        self.tokenizer = None
+        self.sets: dict[str, InMemoryDataset] = {}
+
+    def load_examples(self) -> tuple[list[str], list[int]]:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.sets:
+            return
+        texts, labels = self.load_examples()
+        if not texts:
+            raise DataError(f"{type(self).__name__}: no examples")
+        if max(labels) >= self.num_classes:
+            raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {max(labels)}")
+        order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
+        n_val, n_test = int(round(self.val_size * len(texts))), int(round(self.test_size * len(texts)))
+        index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+        self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index["train"]])
+        for split, idx in index.items():
+            encoded = self.tokenizer(
+                [texts[i] for i in idx], padding="max_length", truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
+            targets = torch.tensor([labels[i] for i in idx], dtype=torch.long)
+            self.sets[split] = InMemoryDataset(encoded["input_ids"], encoded["attention_mask"], targets)
+
+    def train_dataloader(self) -> DataLoader:
+        return in_memory_loader(self.sets["train"], self.batch_size, True, self.num_workers)
+
+    def val_dataloader(self) -> DataLoader:
+        return in_memory_loader(self.sets["val"], self.batch_size, False, self.num_workers)
+
+    def test_dataloader(self) -> DataLoader:
+        return in_memory_loader(self.sets["test"], self.batch_size, False, self.num_workers)
+
+
+_VADER_MOVIES = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+
+
+def read_movie_reviews(sdist: str) -> tuple[list[str], list[int]]:
+    """Pang & Lee's movie-review snippets as shipped in the vaderSentiment 3.3.2 sdist (``id\\tscore\\ttext``, score
+    −4..+4). Label 1 for a positive score, 0 for a negative one; the few neutral (0) snippets are left out."""
+    path = Path(sdist)
+    if not path.is_file():
+        raise DataError(
+            f"data.root: {path} not found; fetch it with 'pip download --no-deps --no-binary :all: vaderSentiment==3.3.2 "
+            f"-d {path.parent}' (make setup does)"
+        )
+    with tarfile.open(path) as outer:
+        inner_name = next((m for m in outer.getnames() if m.endswith("hutto_ICWSM_2014.tar.gz")), None)
+        if inner_name is None:
+            raise DataError(f"data.root: {path} has no additional_resources/hutto_ICWSM_2014.tar.gz; is it vaderSentiment 3.3.2?")
+        with tarfile.open(fileobj=io.BytesIO(outer.extractfile(inner_name).read())) as inner:
+            raw = inner.extractfile(_VADER_MOVIES).read().decode("utf-8", errors="replace")
+    texts, labels = [], []
+    for line in raw.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or float(parts[1]) == 0:
+            continue
+        texts.append(parts[2].strip())
+        labels.append(int(float(parts[1]) > 0))
+    return texts, labels
+
+
+class MovieReviewsDataModule(TextClassificationDataModule):
+    """10,605 labelled movie-review snippets (Pang & Lee), binary sentiment."""
+
+    def __init__(self, root: str, **kwargs):
+        super().__init__(**kwargs)
+        self.root = root
+
+    def load_examples(self) -> tuple[list[str], list[int]]:
+        return read_movie_reviews(self.root)
