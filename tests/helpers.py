@@ -41,7 +41,10 @@ def run_in_process(overrides: list[str], output_dir: Path) -> dict[str, float]:
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     """genlab-train as a user runs it, from cwd (outputs/ goes there)."""
-    full_env = {**os.environ, "WANDB_MODE": "offline", **(env or {})}
+    # WANDB_SERVICE: a W&B run started in this test process shares its wandb-core with children through it; a
+    # user's genlab-train starts its own, and a killed child's run would otherwise stay registered in ours.
+    inherited = {k: v for k, v in os.environ.items() if k != "WANDB_SERVICE"}
+    full_env = {**inherited, "WANDB_MODE": "offline", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "genlab.train", *args],
         cwd=cwd,

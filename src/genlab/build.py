@@ -1,7 +1,5 @@
 """From a composed config to the objects of a run. The only place, with genlab.train, that knows about Hydra."""
 
-import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +15,6 @@ from omegaconf import DictConfig
 from genlab.callbacks import RNGStateCallback
 from genlab.errors import ConfigError, GenlabError
 from genlab.generation.settings import GenerationSettings
-
-log = logging.getLogger("genlab")
 
 
 @dataclass
@@ -106,28 +102,9 @@ def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
         if issubclass(get_class(node._target_), WandbLogger):
             tags = [f"{group}:{choice}" for group, choice in ctx.choices.items() if group.split("/")[0] not in _UNTAGGED]
             extra = {"id": wandb_run_id(ctx.output_dir), "group": ctx.group, "tags": [*cfg.tags, *tags][:64]}
-        logger = instantiate_section(node, f"logger.{name}", **extra)
-        if isinstance(logger, WandbLogger):
-            start_wandb_run(logger)
-        loggers.append(logger)
+        loggers.append(instantiate_section(node, f"logger.{name}", **extra))
     return loggers
 
-
-def start_wandb_run(logger: WandbLogger, attempts: int = 7, wait_s: float = 5.0) -> None:
-    """Start the W&B run now, waiting while the process of a killed run still holds its id.
-
-    After a SIGKILL the killed run's W&B service lives on for a few seconds and refuses the resumed run ("run ID
-    ... is in use"); resuming right after a crash should not fail for that.
-    """
-    for attempt in range(attempts):
-        try:
-            logger.experiment  # noqa: B018 - the property starts the run
-            return
-        except Exception as e:  # noqa: BLE001 - wandb raises its own server-response errors
-            if "is in use" not in str(e) or attempt == attempts - 1:
-                raise
-            log.warning(f"W&B run {logger._wandb_init.get('id')} is still held by a killed process; retrying in {wait_s:.0f} s")
-            time.sleep(wait_s)
 
 
 def wandb_run_id(output_dir: Path) -> str:
