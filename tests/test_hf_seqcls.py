@@ -35,3 +35,18 @@ def test_fine_tunes_and_reports_accuracy_and_f1(tiny_bert_zip, run_dir):
     metrics = run_in_process(overrides, run_dir)
     assert {"test/acc", "test/f1", "val/acc", "val/f1", "val/acc_best"} <= set(metrics)
     assert 0 <= metrics["test/f1"] <= 1
+
+
+def test_labelled_files_map_label_names_to_indices(tmp_path):
+    from genlab.data.text_classification import LabelledFilesDataModule
+    from genlab.data.text_corpora import read_labelled_files
+
+    path = tmp_path / "x.jsonl"
+    path.write_text("\n".join(['{"t": "good", "y": "pos"}', '{"t": "bad", "y": "neg"}', '{"t": "fine", "y": "pos"}']))
+    module = LabelledFilesDataModule(paths=[str(path)], text_column="t", label_column="y", tokenizer=None)
+    texts, labels = module.load_examples()
+    assert texts == ["good", "bad", "fine"] and labels == [1, 0, 1] and module.class_names == ["neg", "pos"]
+    with pytest.raises(DataError, match=r"data.label_column='label': not in record 1 of .*fields: t, y"):
+        read_labelled_files([str(path)], "t", "label")
+    with pytest.raises(DataError, match=r"data.num_classes=3 but the files hold 2 labels \(neg, pos\); set data.num_classes"):
+        LabelledFilesDataModule(paths=[str(path)], text_column="t", label_column="y", num_classes=3, tokenizer=None).load_examples()

@@ -30,7 +30,7 @@ def cifar_root(tmp_path_factory) -> Path:
 FAMILIES = {
     "classification": (["ffn", "cnn", "rnn", "transformer"], ["fashion_mnist", "digits", "cifar10"]),
     "language_modeling": (["transformer_lm", "hf_causal"], ["fortunes", "text_files"]),
-    "sequence_classification": (["hf_seqcls"], ["movie_reviews"]),
+    "sequence_classification": (["hf_seqcls"], ["movie_reviews", "labelled_files"]),
 }
 PAIRS = [(task, m, d) for task, (models, datasets) in FAMILIES.items() for m in models for d in datasets]
 
@@ -43,11 +43,21 @@ def text_file(tmp_path_factory) -> Path:
     return path
 
 
-def data_overrides(data: str, cifar_root: Path, text_file: Path) -> list[str]:
+@pytest.fixture(scope="session")
+def labelled_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("labelled") / "reviews.csv"
+    rows = [f"\"{'a great, moving film' if i % 2 else 'a dull and tedious mess'} number {i}\",{'pos' if i % 2 else 'neg'}" for i in range(120)]
+    path.write_text("review,sentiment\n" + "\n".join(rows))
+    return path
+
+
+def data_overrides(data: str, cifar_root: Path, text_file: Path, labelled_file: Path | None = None) -> list[str]:
     if data == "cifar10":
         return [f"data.root={cifar_root}", "data.val_size=20"]
     if data == "fortunes":
         return ["data.files=[computers,science]"]  # two files of the corpus keep the test quick
+    if data == "labelled_files":
+        return [f"data.paths=[{labelled_file}]", "data.text_column=review", "data.label_column=sentiment"]
     if data == "text_files":
         return [f"data.paths=[{text_file}]", "data.block_size=32", "data.tokenizer.vocab_size=300"]
     return []
@@ -59,8 +69,8 @@ def test_every_model_and_data_config_is_in_a_family():
 
 
 @pytest.mark.parametrize("task, model, data", PAIRS)
-def test_model_on_data_fast_dev_run(task, model, data, run_dir, cifar_root, text_file, tiny_llama, tiny_bert_zip):
-    overrides = [f"model={model}", f"data={data}", f"task={task}", *FAST, *data_overrides(data, cifar_root, text_file)]
+def test_model_on_data_fast_dev_run(task, model, data, run_dir, cifar_root, text_file, labelled_file, tiny_llama, tiny_bert_zip):
+    overrides = [f"model={model}", f"data={data}", f"task={task}", *FAST, *data_overrides(data, cifar_root, text_file, labelled_file)]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
         overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]
         overrides += [f"model.name_or_path={tiny_llama}", "data/tokenizer=hf"]

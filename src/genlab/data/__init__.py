@@ -5,7 +5,7 @@ from genlab.data.digits import DigitsDataModule
 from genlab.data.fashion_mnist import FashionMNISTDataModule
 from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
-from genlab.data.text_classification import MovieReviewsDataModule, TextClassificationDataModule
+from genlab.data.text_classification import LabelledFilesDataModule, MovieReviewsDataModule, TextClassificationDataModule
 from genlab.data.text_corpora import FortunesDataModule, TextFilesDataModule
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "FashionMNISTDataModule",
     "FortunesDataModule",
     "ImageClassificationDataModule",
+    "LabelledFilesDataModule",
     "LanguageModelingDataModule",
     "MovieReviewsDataModule",
     "TextClassificationDataModule",

@@ -1,5 +1,6 @@
 import io
 import tarfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -8,6 +9,7 @@ from torch.utils.data import DataLoader
 
 from genlab.data.language_modeling import TokenizerFactory
 from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
+from genlab.data.text_corpora import read_labelled_files
 from genlab.errors import DataError
 
 _SPLITS = ("train", "val", "test")
@@ -104,3 +106,28 @@ class MovieReviewsDataModule(TextClassificationDataModule):
 
     def load_examples(self) -> tuple[list[str], list[int]]:
         return read_movie_reviews(self.root)
+
+
+class LabelledFilesDataModule(TextClassificationDataModule):
+    """The user's own labelled texts in .jsonl or .csv files. Labels are class indices (0..num_classes-1) or
+    names, which become indices in sorted order."""
+
+    def __init__(self, paths: Sequence[str], text_column: str = "text", label_column: str = "label", **kwargs):
+        super().__init__(**kwargs)
+        self.paths, self.text_column, self.label_column = list(paths), text_column, label_column
+        self.class_names: list[str] = []
+
+    def load_examples(self) -> tuple[list[str], list[int]]:
+        texts, raw = read_labelled_files(self.paths, self.text_column, self.label_column)
+        as_text = [str(label).strip() for label in raw]
+        if all(label.lstrip("-").isdigit() for label in as_text):
+            return texts, [int(label) for label in as_text]
+        self.class_names = sorted(set(as_text))
+        if len(self.class_names) != self.num_classes:
+            shown = ", ".join(self.class_names[:10]) + (", ..." if len(self.class_names) > 10 else "")
+            raise DataError(
+                f"data.num_classes={self.num_classes} but the files hold {len(self.class_names)} labels ({shown}); "
+                f"set data.num_classes or check data.label_column"
+            )
+        index = {name: i for i, name in enumerate(self.class_names)}
+        return texts, [index[label] for label in as_text]

@@ -61,6 +61,29 @@ def read_text_files(paths: Sequence[str], text_column: str = "text", separator: 
     return texts
 
 
+def read_labelled_files(paths: Sequence[str], text_column: str, label_column: str) -> tuple[list[str], list]:
+    """(texts, raw labels) from .jsonl and .csv files."""
+    texts, labels = [], []
+    for name in paths:
+        path = Path(name)
+        if not path.is_file() or path.stat().st_size == 0:
+            raise DataError(f"data.paths: {path} {'is empty' if path.is_file() else 'does not exist'}")
+        if path.suffix.lower() == ".jsonl":
+            records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        elif path.suffix.lower() == ".csv":
+            with open(path, newline="", encoding="utf-8") as f:
+                records = list(csv.DictReader(f))
+        else:
+            raise DataError(f"data.paths: {path} is not .jsonl or .csv (labelled examples need a label column)")
+        for number, record in enumerate(records, 1):
+            for column, key in ((text_column, "text_column"), (label_column, "label_column")):
+                if column not in record:
+                    raise DataError(f"data.{key}={column!r}: not in record {number} of {path} (fields: {', '.join(record)})")
+            texts.append(str(record[text_column]))
+            labels.append(record[label_column])
+    return texts, labels
+
+
 class FortunesDataModule(LanguageModelingDataModule):
     """The 15,000 fortunes of Debian's ``fortunes`` and ``fortunes-min`` packages."""
 
