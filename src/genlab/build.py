@@ -106,7 +106,6 @@ def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
     return loggers
 
 
-
 def wandb_run_id(output_dir: Path) -> str:
     """The W&B run id of a run folder, created on first use, so a resumed run continues the same W&B run."""
     path = Path(output_dir) / "wandb_id"

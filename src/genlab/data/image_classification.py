@@ -1,15 +1,13 @@
 from collections.abc import Sequence
 
-import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
-from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
+from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
 from genlab.errors import DataError
 
 
-class ImageClassificationDataModule(L.LightningDataModule):
+class ImageClassificationDataModule(InMemoryDataModule):
     """Images and labels held in memory: a deterministic train/val split, per-channel normalization, fast batches.
 
     Subclasses read their files in ``load_arrays``; everything else (splits, checks, loaders) lives here.
@@ -36,14 +34,13 @@ class ImageClassificationDataModule(L.LightningDataModule):
         self.split_seed = split_seed
         self.mean, self.std = mean, std
         self.num_workers = num_workers
-        self.train_set = self.val_set = self.test_set = None
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
         """(train images [N, C, H, W], train labels, test images, test labels); test may be None to split it off."""
         raise NotImplementedError
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
+        if self.splits:
             return
         x_train, y_train, x_test, y_test = self.load_arrays()
         self._check(x_train, y_train)
@@ -56,9 +53,11 @@ class ImageClassificationDataModule(L.LightningDataModule):
             order = order[n_test:]
         val_idx, train_idx = order[:n_val], order[n_val:]
         mean, std = self._stats(x_train[train_idx])
-        self.train_set = self._tensors(x_train[train_idx], y_train[train_idx], mean, std)
-        self.val_set = self._tensors(x_train[val_idx], y_train[val_idx], mean, std)
-        self.test_set = self._tensors(x_test, y_test, mean, std)
+        self.splits = {
+            "train": self._tensors(x_train[train_idx], y_train[train_idx], mean, std),
+            "val": self._tensors(x_train[val_idx], y_train[val_idx], mean, std),
+            "test": self._tensors(x_test, y_test, mean, std),
+        }
 
     def _check(self, images: np.ndarray, labels: np.ndarray) -> None:
         if tuple(images.shape[1:]) != self.input_shape:
@@ -83,15 +82,3 @@ class ImageClassificationDataModule(L.LightningDataModule):
     def _tensors(images: np.ndarray, labels: np.ndarray, mean: np.ndarray, std: np.ndarray) -> InMemoryDataset:
         x = torch.from_numpy(((images - mean) / std).astype(np.float32))
         return InMemoryDataset(x, torch.from_numpy(labels.astype(np.int64)))
-
-    def _loader(self, dataset: InMemoryDataset, shuffle: bool) -> DataLoader:
-        return in_memory_loader(dataset, self.batch_size, shuffle, self.num_workers)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)

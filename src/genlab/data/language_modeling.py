@@ -3,18 +3,16 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader
 
-from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
+from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
 from genlab.errors import DataError
 
 TokenizerFactory = Callable[..., object]
 _SPLITS = ("train", "val", "test")
 
 
-class LanguageModelingDataModule(L.LightningDataModule):
+class LanguageModelingDataModule(InMemoryDataModule):
     """Texts split deterministically into train/val/test, tokenized (cached) and packed into blocks.
 
     Packing joins the texts of a split, each followed by the end-of-sequence token, and cuts the stream into
@@ -93,18 +91,10 @@ class LanguageModelingDataModule(L.LightningDataModule):
             torch.save(ids, cache)
         return ids
 
-    def _dataset(self, split: str) -> InMemoryDataset:
-        blocks = self.blocks[split]
+    def split_dataset(self, name: str) -> InMemoryDataset:
+        """(inputs, targets): each packed block without its last token, and shifted by one."""
+        blocks = self.blocks[name]
         return InMemoryDataset(blocks[:, :-1].contiguous(), blocks[:, 1:].contiguous())
-
-    def train_dataloader(self) -> DataLoader:
-        return in_memory_loader(self._dataset("train"), self.batch_size, True, self.num_workers)
-
-    def val_dataloader(self) -> DataLoader:
-        return in_memory_loader(self._dataset("val"), self.batch_size, False, self.num_workers)
-
-    def test_dataloader(self) -> DataLoader:
-        return in_memory_loader(self._dataset("test"), self.batch_size, False, self.num_workers)
 
     def unigram_perplexity(self, split: str = "val") -> float:
         """Perplexity on a split of a model that predicts each token by its training frequency (add-one smoothed):

@@ -1,5 +1,6 @@
 from collections.abc import Iterator
 
+import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -68,3 +69,27 @@ class EpochShuffleSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         return iter(torch.randperm(self.length, generator=generator).tolist())
+
+
+class InMemoryDataModule(L.LightningDataModule):
+    """The loaders of a data module whose splits are InMemoryDatasets: subclasses fill ``self.splits`` in
+    ``setup`` (or override ``split_dataset``) and set ``batch_size`` and ``num_workers``."""
+
+    batch_size: int
+    num_workers: int
+
+    def __init__(self):
+        super().__init__()
+        self.splits: dict[str, InMemoryDataset] = {}
+
+    def split_dataset(self, name: str) -> InMemoryDataset:
+        return self.splits[name]
+
+    def train_dataloader(self) -> DataLoader:
+        return in_memory_loader(self.split_dataset("train"), self.batch_size, True, self.num_workers)
+
+    def val_dataloader(self) -> DataLoader:
+        return in_memory_loader(self.split_dataset("val"), self.batch_size, False, self.num_workers)
+
+    def test_dataloader(self) -> DataLoader:
+        return in_memory_loader(self.split_dataset("test"), self.batch_size, False, self.num_workers)

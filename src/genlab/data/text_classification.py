@@ -3,19 +3,15 @@ import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader
 
 from genlab.data.language_modeling import TokenizerFactory
-from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
+from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
 from genlab.data.text_corpora import read_labelled_files
 from genlab.errors import DataError
 
-_SPLITS = ("train", "val", "test")
 
-
-class TextClassificationDataModule(L.LightningDataModule):
+class TextClassificationDataModule(InMemoryDataModule):
     """Labelled texts split deterministically, tokenized with the model's tokenizer (right-padded to
     ``max_length``). Subclasses read their examples in ``load_examples``."""
 
@@ -35,13 +31,12 @@ class TextClassificationDataModule(L.LightningDataModule):
         self.num_classes, self.max_length, self.batch_size = num_classes, max_length, batch_size
         self.val_size, self.test_size, self.split_seed, self.num_workers = val_size, test_size, split_seed, num_workers
         self.tokenizer = None
-        self.sets: dict[str, InMemoryDataset] = {}
 
     def load_examples(self) -> tuple[list[str], list[int]]:
         raise NotImplementedError
 
     def setup(self, stage: str | None = None) -> None:
-        if self.sets:
+        if self.splits:
             return
         texts, labels = self.load_examples()
         if not texts:
@@ -57,16 +52,7 @@ class TextClassificationDataModule(L.LightningDataModule):
                 [texts[i] for i in idx], padding="max_length", truncation=True, max_length=self.max_length, return_tensors="pt"
             )
             targets = torch.tensor([labels[i] for i in idx], dtype=torch.long)
-            self.sets[split] = InMemoryDataset(encoded["input_ids"], encoded["attention_mask"], targets)
-
-    def train_dataloader(self) -> DataLoader:
-        return in_memory_loader(self.sets["train"], self.batch_size, True, self.num_workers)
-
-    def val_dataloader(self) -> DataLoader:
-        return in_memory_loader(self.sets["val"], self.batch_size, False, self.num_workers)
-
-    def test_dataloader(self) -> DataLoader:
-        return in_memory_loader(self.sets["test"], self.batch_size, False, self.num_workers)
+            self.splits[split] = InMemoryDataset(encoded["input_ids"], encoded["attention_mask"], targets)
 
 
 _VADER_MOVIES = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"

@@ -32,32 +32,36 @@ def read_fortunes(root: str, files: Sequence[str] | None = None) -> list[str]:
     return texts
 
 
+def _check_readable(path: Path) -> None:
+    if not path.is_file():
+        raise DataError(f"data.paths: {path} does not exist")
+    if path.stat().st_size == 0:
+        raise DataError(f"data.paths: {path} is empty")
+
+
+def read_records(path: Path) -> list[dict]:
+    """The records of a .jsonl (one JSON object a line) or .csv (a header row) file that exists and is not empty."""
+    _check_readable(path)
+    if path.suffix.lower() == ".jsonl":
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def read_text_files(paths: Sequence[str], text_column: str = "text", separator: str | None = None) -> list[str]:
     """Texts from .txt (one text per file, or split on ``separator`` lines), .jsonl and .csv files."""
     texts: list[str] = []
     for name in paths:
         path = Path(name)
-        if not path.is_file():
-            raise DataError(f"data.paths: {path} does not exist")
-        if path.stat().st_size == 0:
-            raise DataError(f"data.paths: {path} is empty")
-        suffix = path.suffix.lower()
-        if suffix == ".jsonl":
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if line.strip():
-                    record = json.loads(line)
-                    if text_column not in record:
-                        raise DataError(f"data.text_column={text_column!r}: not in line {number} of {path} (keys: {', '.join(record)})")
-                    texts.append(str(record[text_column]))
-        elif suffix == ".csv":
-            with open(path, newline="", encoding="utf-8") as f:
-                reader = csv.DictReader(f)
-                if text_column not in (reader.fieldnames or []):
-                    raise DataError(f"data.text_column={text_column!r}: {path} has columns {reader.fieldnames}")
-                texts += [row[text_column] for row in reader]
-        else:
-            content = path.read_text(encoding="utf-8")
-            texts += [t for t in re.split(f"^{re.escape(separator)}$", content, flags=re.M)] if separator else [content]
+        if path.suffix.lower() in (".jsonl", ".csv"):
+            for number, record in enumerate(read_records(path), 1):
+                if text_column not in record:
+                    raise DataError(f"data.text_column={text_column!r}: not in line {number} of {path} (keys: {', '.join(record)})")
+                texts.append(str(record[text_column]))
+            continue
+        _check_readable(path)
+        content = path.read_text(encoding="utf-8")
+        texts += re.split(f"^{re.escape(separator)}$", content, flags=re.M) if separator else [content]
     return texts
 
 
@@ -66,16 +70,9 @@ def read_labelled_files(paths: Sequence[str], text_column: str, label_column: st
     texts, labels = [], []
     for name in paths:
         path = Path(name)
-        if not path.is_file() or path.stat().st_size == 0:
-            raise DataError(f"data.paths: {path} {'is empty' if path.is_file() else 'does not exist'}")
-        if path.suffix.lower() == ".jsonl":
-            records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        elif path.suffix.lower() == ".csv":
-            with open(path, newline="", encoding="utf-8") as f:
-                records = list(csv.DictReader(f))
-        else:
+        if path.suffix.lower() not in (".jsonl", ".csv"):
             raise DataError(f"data.paths: {path} is not .jsonl or .csv (labelled examples need a label column)")
-        for number, record in enumerate(records, 1):
+        for number, record in enumerate(read_records(path), 1):
             for column, key in ((text_column, "text_column"), (label_column, "label_column")):
                 if column not in record:
                     raise DataError(f"data.{key}={column!r}: not in record {number} of {path} (fields: {', '.join(record)})")

@@ -1,12 +1,12 @@
-import json
 import logging
 from pathlib import Path
 
 import lightning as L
+import torch
 
 from genlab.generation.prompts import PromptCollator
 from genlab.generation.settings import GenerationSettings
-from genlab.generation.text_writer import decode_rows, log_text_table
+from genlab.generation.text_writer import decode_rows, log_text_table, write_jsonl
 
 log = logging.getLogger("genlab")
 
@@ -25,7 +25,7 @@ class GenerationSamples(L.Callback):
         tokenizer = trainer.datamodule.tokenizer
         prompts = self.settings.all_prompts()
         batch = PromptCollator(tokenizer, prompts, self.settings)(list(range(len(prompts))))
-        batch = {k: v.to(pl_module.device) if hasattr(v, "to") and not isinstance(v, GenerationSettings) else v for k, v in batch.items()}
+        batch = {k: v.to(pl_module.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
         tokens = pl_module.generate_ids(batch["input_ids"], batch["attention_mask"], self.settings, batch["eos_id"], batch["pad_id"])
         texts = decode_rows(tokenizer, tokens)
         prompt_of = [p for p in prompts for _ in range(self.settings.num_return_sequences)]
@@ -34,9 +34,7 @@ class GenerationSamples(L.Callback):
         self.rows += new_rows
         if not trainer.is_global_zero:
             return
-        with open(self.path, "a", encoding="utf-8") as f:
-            for row in new_rows:
-                f.write(json.dumps(dict(zip(("epoch", "prompt", "generation"), row)), ensure_ascii=False) + "\n")
+        write_jsonl(self.path, [dict(zip(("epoch", "prompt", "generation"), row)) for row in new_rows], mode="a")
         log_text_table(trainer, "samples", ["epoch", "prompt", "generation"], self.rows)
         for _, prompt, text in new_rows[:4]:
             log.info(f"epoch {epoch} sample: {prompt!r} → {text!r}")

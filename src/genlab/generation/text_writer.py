@@ -13,6 +13,12 @@ def decode_rows(tokenizer, tokens) -> list[str]:
     return tokenizer.batch_decode(tokens, skip_special_tokens=True)
 
 
+def write_jsonl(path: Path, records: list[dict], mode: str = "w") -> None:
+    with open(path, mode, encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def log_text_table(trainer: L.Trainer, key: str, columns: list[str], rows: list[list]) -> None:
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
@@ -35,9 +41,7 @@ class TextGenerationWriter(BasePredictionWriter):
                 rows.append([self.prompts[index], sample, text])
         if not trainer.is_global_zero:
             return
-        with open(self.path, "w", encoding="utf-8") as f:
-            for prompt, sample, text in rows:
-                f.write(json.dumps({"prompt": prompt, "sample": sample, "generation": text}, ensure_ascii=False) + "\n")
+        write_jsonl(self.path, [{"prompt": p, "sample": n, "generation": t} for p, n, t in rows])
         log_text_table(trainer, "generations", ["prompt", "sample", "generation"], rows)
         for prompt, sample, text in rows[:8]:
             log.info(f"[{sample}] {prompt!r} → {text!r}")
