@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 # Nothing is downloaded in tests: a hub id fails at once instead of after the hub client's retries.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Zipped test models are extracted into a cache: one per test session, not the user's ~/.cache/genlab.
+os.environ.setdefault("GENLAB_CACHE_DIR", tempfile.mkdtemp(prefix="genlab-test-cache-"))
 
 
 @pytest.fixture

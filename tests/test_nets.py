@@ -22,7 +22,7 @@ def test_every_net_maps_images_to_class_logits(make, shape):
 
 def test_seed_shapes():
     ffn = FeedForward((1, 28, 28), 10)
-    assert (ffn.layer1.in_features, ffn.layer1.out_features, ffn.layer2.out_features) == (784, 128, 10)
+    assert (ffn.hidden.in_features, ffn.hidden.out_features, ffn.head.out_features) == (784, 128, 10)
     cnn = ConvNet((3, 32, 32), 10)
     assert cnn.classifier[1].in_features == 128 * 4 * 4  # the seed's fc1
     assert ConvNet((1, 28, 28), 10).classifier[1].in_features == 128 * 3 * 3

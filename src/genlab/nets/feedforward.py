@@ -10,10 +10,10 @@ class FeedForward(nn.Module):
 
     def __init__(self, input_shape: Sequence[int], num_classes: int, hidden_size: int = 128, dropout: float = 0.0):
         super().__init__()
-        self.layer1 = nn.Linear(math.prod(input_shape), hidden_size)
+        self.hidden = nn.Linear(math.prod(input_shape), hidden_size)
         self.relu = nn.ReLU()
         self.dropout = nn.Dropout(dropout)
-        self.layer2 = nn.Linear(hidden_size, num_classes)
+        self.head = nn.Linear(hidden_size, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layer2(self.dropout(self.relu(self.layer1(x.flatten(1)))))
+        return self.head(self.dropout(self.relu(self.hidden(x.flatten(1)))))

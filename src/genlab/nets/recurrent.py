@@ -27,8 +27,8 @@ class RecurrentNet(nn.Module):
         self.rnn = _CELLS[cell](
             features, hidden_size, num_layers=num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0
         )
-        self.fc = nn.Linear(hidden_size, num_classes)
+        self.head = nn.Linear(hidden_size, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(image_to_sequence(x))
-        return self.fc(out[:, -1, :])
+        return self.head(out[:, -1, :])

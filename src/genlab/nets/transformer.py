@@ -1,9 +1,39 @@
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from genlab.nets.sequence import image_to_sequence, sequence_feature_size
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with one linear layer per projection (``q_proj``, ``k_proj``, ``v_proj``,
+    ``o_proj``, as Llama names them), so LoRA and 4-bit quantization reach each of them by name."""
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0):
+        super().__init__()
+        if embed_dim % num_heads:
+            raise ValueError(f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
+        self.num_heads, self.dropout = num_heads, dropout
+        self.q_proj = nn.Linear(embed_dim, embed_dim)
+        self.k_proj = nn.Linear(embed_dim, embed_dim)
+        self.v_proj = nn.Linear(embed_dim, embed_dim)
+        self.o_proj = nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, x: torch.Tensor, blocked: torch.Tensor | None = None) -> torch.Tensor:
+        """``blocked``: True where a query may not attend to a key, broadcastable to [batch, heads, query, key]."""
+        b, t, d = x.shape
+
+        def heads(proj: nn.Linear) -> torch.Tensor:
+            return proj(x).view(b, t, self.num_heads, d // self.num_heads).transpose(1, 2)
+
+        attended = F.scaled_dot_product_attention(
+            heads(self.q_proj), heads(self.k_proj), heads(self.v_proj),
+            attn_mask=None if blocked is None else ~blocked,
+            dropout_p=self.dropout if self.training else 0.0,
+        )
+        return self.o_proj(attended.transpose(1, 2).reshape(b, t, d))
 
 
 class TransformerBlock(nn.Module):
@@ -11,9 +41,7 @@ class TransformerBlock(nn.Module):
 
     def __init__(self, embed_dim: int, num_heads: int, ff_dim: int, dropout: float = 0.1):
         super().__init__()
-        if embed_dim % num_heads:
-            raise ValueError(f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
-        self.attention = nn.MultiheadAttention(embed_dim, num_heads, dropout=dropout, batch_first=True)
+        self.attention = SelfAttention(embed_dim, num_heads, dropout)
         self.norm1 = nn.LayerNorm(embed_dim)
         self.norm2 = nn.LayerNorm(embed_dim)
         self.ff = nn.Sequential(
@@ -24,13 +52,8 @@ class TransformerBlock(nn.Module):
             nn.Dropout(dropout),
         )
 
-    def forward(
-        self, x: torch.Tensor, attn_mask: torch.Tensor | None = None, key_padding_mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        attended, _ = self.attention(
-            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False
-        )
-        x = self.norm1(x + attended)
+    def forward(self, x: torch.Tensor, blocked: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.norm1(x + self.attention(x, blocked))
         return self.norm2(x + self.ff(x))
 
 

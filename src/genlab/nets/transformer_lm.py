@@ -24,7 +24,7 @@ class TransformerLM(nn.Module):
         tie_weights: bool = True,
     ):
         super().__init__()
-        self.max_len, self.num_heads = max_len, num_heads
+        self.max_len = max_len
         self.tokens = nn.Embedding(vocab_size, embed_dim)
         self.positions = nn.Embedding(max_len, embed_dim)
         self.dropout = nn.Dropout(dropout)
@@ -48,9 +48,8 @@ class TransformerLM(nn.Module):
             positions = (attention_mask.long().cumsum(dim=1) - 1).clamp(min=0)
             blocked = blocked.unsqueeze(0) | (attention_mask == 0).unsqueeze(1)
             # A padding position would have no key left and turn NaN: let every position see itself.
-            blocked = blocked & ~torch.eye(length, dtype=torch.bool, device=input_ids.device)
-            blocked = blocked.repeat_interleave(self.num_heads, dim=0)
+            blocked = (blocked & ~torch.eye(length, dtype=torch.bool, device=input_ids.device)).unsqueeze(1)
         h = self.dropout(self.tokens(input_ids) + self.positions(positions))
         for block in self.blocks:
-            h = block(h, attn_mask=blocked)
+            h = block(h, blocked)
         return self.head(self.norm(h))

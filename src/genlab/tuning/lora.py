@@ -1,0 +1,98 @@
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from torch import nn
+
+from genlab.errors import ConfigError
+from genlab.tuning.full import FullTuning, load_net_weights
+from genlab.tuning.targets import is_pretrained, resolve_targets
+
+log = logging.getLogger("genlab")
+
+# Beside the peft files in an adapter folder, for genlab's own nets: the frozen weights the adapter was trained on
+# (a pretrained model's come from its name_or_path instead).
+BASE_WEIGHTS = "base_model.safetensors"
+
+
+class LoRA(FullTuning):
+    """Low-rank adapters (peft) on the ``target_modules`` of any net; everything else is frozen but the head a
+    classifier needs (``modules_to_save``, found by itself when null).
+
+    ``adapter`` loads a saved adapter folder (to predict with it, test it, merge it or train on); ``merge`` writes
+    ``merged/`` after the run: the adapter folded into a standalone copy of the model, checked against the adapter
+    model's logits.
+    """
+
+    adapters = True
+
+    def __init__(
+        self,
+        r: int = 8,
+        alpha: int = 16,
+        dropout: float = 0.05,
+        target_modules: str | Sequence[str] = ("q_proj", "v_proj"),
+        modules_to_save: Sequence[str] | None = None,
+        bias: str = "none",
+        adapter: str | None = None,
+        merge: bool = False,
+        base_weights: str | None = None,
+    ):
+        super().__init__(base_weights)
+        if r < 1:
+            raise ConfigError(f"tuning.r={r}: the adapter rank must be at least 1")
+        if bias not in ("none", "all", "lora_only"):
+            raise ConfigError(f"tuning.bias={bias!r}: use none, all or lora_only")
+        self.r, self.alpha, self.dropout, self.bias = r, alpha, dropout, bias
+        self.target_modules = target_modules if isinstance(target_modules, str) else list(target_modules)
+        self.modules_to_save = None if modules_to_save is None else list(modules_to_save)
+        self.adapter = Path(adapter).expanduser() if adapter else None
+        self.merge = merge
+        self.base_state: dict | None = None
+        if self.adapter and not (self.adapter / "adapter_config.json").is_file():
+            raise ConfigError(f"tuning.adapter={adapter}: no adapter_config.json there; point it at a run's adapter/ folder")
+
+    def load_base(self, net: nn.Module) -> None:
+        """Own nets: the saved adapter's base weights, or ``base_weights``; kept (on CPU) for the adapter folder."""
+        if is_pretrained(net):
+            return
+        if self.adapter and (self.adapter / BASE_WEIGHTS).is_file():
+            load_net_weights(net, self.adapter / BASE_WEIGHTS, "tuning.adapter")
+        else:
+            super().load_base(net)
+        self.base_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+
+    def apply(self, net: nn.Module) -> nn.Module:
+        from peft import LoraConfig, PeftModel, get_peft_model
+
+        if self.adapter:
+            log.info(f"adapter: {self.adapter} (its own r, alpha and target modules)")
+            return PeftModel.from_pretrained(net, str(self.adapter), is_trainable=True)
+        targets = resolve_targets(net, self.target_modules, self.modules_to_save)
+        dropout = self.dropout
+        if targets.parameters and dropout:
+            log.info(f"tuning.dropout={dropout} → 0: peft adapts recurrent weights ({targets.parameters[0]}…) without dropout")
+            dropout = 0.0
+        config = LoraConfig(
+            r=self.r,
+            lora_alpha=self.alpha,
+            lora_dropout=dropout,
+            target_modules=targets.modules or None,
+            target_parameters=targets.parameters or None,
+            modules_to_save=targets.head or None,
+            bias=self.bias,
+            task_type=targets.task_type,
+        )
+        return get_peft_model(net, config)
+
+    def save_adapter(self, net: nn.Module, folder: Path, tokenizer=None) -> Path:
+        """peft's adapter files (safetensors), the tokenizer, and for an own net the base weights it adapts."""
+        folder.mkdir(parents=True, exist_ok=True)
+        net.save_pretrained(str(folder))
+        if self.base_state is not None:
+            from safetensors.torch import save_file
+
+            save_file(self.base_state, str(folder / BASE_WEIGHTS))
+        if tokenizer is not None and hasattr(tokenizer, "save_pretrained"):
+            tokenizer.save_pretrained(str(folder))
+        return folder
