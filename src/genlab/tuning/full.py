@@ -39,6 +39,13 @@ def load_net_weights(net: nn.Module, path: str | Path, key: str = "tuning.base_w
         )
 
 
+def save_net_weights(state: dict[str, torch.Tensor], path: Path) -> None:
+    """A state dict as .safetensors, each tensor its own copy (safetensors refuses tied weights that share memory)."""
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().cpu().clone() for k, v in state.items()}, str(path))
+
+
 class FullTuning:
     """Every parameter trains. ``base_weights`` starts one of genlab's own nets from a genlab checkpoint or a
     .safetensors file instead of a random init (pretrained Hugging Face models come with their own)."""

@@ -5,7 +5,7 @@ from pathlib import Path
 from torch import nn
 
 from genlab.errors import ConfigError
-from genlab.tuning.full import FullTuning, load_net_weights
+from genlab.tuning.full import FullTuning, load_net_weights, save_net_weights
 from genlab.tuning.targets import is_pretrained, resolve_targets
 
 log = logging.getLogger("genlab")
@@ -90,9 +90,7 @@ class LoRA(FullTuning):
         folder.mkdir(parents=True, exist_ok=True)
         net.save_pretrained(str(folder))
         if self.base_state is not None:
-            from safetensors.torch import save_file
-
-            save_file(self.base_state, str(folder / BASE_WEIGHTS))
+            save_net_weights(self.base_state, folder / BASE_WEIGHTS)
         if tokenizer is not None and hasattr(tokenizer, "save_pretrained"):
             tokenizer.save_pretrained(str(folder))
         return folder

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from genlab.errors import GenlabError
+from genlab.tuning.full import save_net_weights
 from genlab.tuning.quantize import dequantize_weight, is_4bit
 from genlab.tuning.targets import is_pretrained
 
@@ -58,9 +59,7 @@ def save_merged(merged: nn.Module, folder: Path, tokenizer, report: dict) -> Non
     if is_pretrained(merged):
         merged.save_pretrained(str(folder))
     else:
-        from safetensors.torch import save_file
-
-        save_file({k: v.detach().cpu().clone() for k, v in merged.state_dict().items()}, str(folder / "model.safetensors"))
+        save_net_weights(merged.state_dict(), folder / "model.safetensors")
     if tokenizer is not None and hasattr(tokenizer, "save_pretrained"):
         tokenizer.save_pretrained(str(folder))
     (folder / "merge_check.json").write_text(json.dumps(report, indent=2))

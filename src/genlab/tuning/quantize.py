@@ -7,16 +7,16 @@ import torch
 from torch import nn
 
 from genlab.errors import ConfigError
+from genlab.hf.loading import DTYPES
 
-_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 # bitsandbytes 0.50 ships 4-bit kernels for these torch device types.
 _BACKENDS_WITH_4BIT = ("cpu", "cuda")
 
 
 def torch_dtype(name: str) -> torch.dtype:
-    if name not in _DTYPES:
-        raise ConfigError(f"tuning.compute_dtype={name!r}: use one of {', '.join(_DTYPES)}")
-    return _DTYPES[name]
+    if name not in DTYPES:
+        raise ConfigError(f"tuning.compute_dtype={name!r}: use one of {', '.join(DTYPES)}")
+    return DTYPES[name]
 
 
 def target_device(accelerator: str) -> str:

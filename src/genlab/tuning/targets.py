@@ -83,34 +83,34 @@ def resolve_targets(net: nn.Module, target_modules: str | Sequence[str], modules
     or ``default``. A list none of whose names exists in the net (the seed's q_proj/v_proj on an FFN, say) falls
     back to the net's default, with a warning; a list of which only some exist is a typo and an error."""
     head = list(modules_to_save) if modules_to_save is not None else head_names(net)
-    kind = task_type(net)
-    if isinstance(target_modules, str):
-        if target_modules == "all-linear":
-            targets = all_linear(net, head)
-        elif target_modules == "default":
-            targets = module_default(net, head)
-        else:
-            target_modules = [target_modules]
-    if not isinstance(target_modules, str):
-        names = {name.rsplit(".", 1)[-1] for name, _ in net.named_modules()} | {name for name, _ in net.named_modules()}
-        found = [t for t in target_modules if t in names]
-        if found and len(found) < len(target_modules):
-            missing = sorted(set(target_modules) - set(found))
-            raise ConfigError(
-                f"tuning.target_modules: {missing} not in {type(net).__name__} (its layers: {layer_names(net)}); "
-                f"fix the names, or use all-linear or default"
-            )
-        if found:
-            targets = Targets(list(target_modules), head=head)
-        else:
-            targets = module_default(net, head)
-            log.warning(
-                f"tuning.target_modules={list(target_modules)}: none of these layers is in {type(net).__name__}; "
-                f"using its default: {targets.modules + targets.parameters}"
-            )
+    if target_modules == "all-linear":
+        targets = all_linear(net, head)
+    elif target_modules == "default":
+        targets = module_default(net, head)
+    else:
+        targets = named_targets(net, [target_modules] if isinstance(target_modules, str) else list(target_modules), head)
     if not targets.modules and not targets.parameters:
         raise ConfigError(f"tuning: {type(net).__name__} has no layer LoRA can adapt (linear, convolutional or recurrent)")
-    targets.task_type = kind
+    targets.task_type = task_type(net)
+    return targets
+
+
+def named_targets(net: nn.Module, names: list[str], head: list[str]) -> Targets:
+    existing = {name for name, _ in net.named_modules()}
+    existing |= {name.rsplit(".", 1)[-1] for name in existing}
+    found = [n for n in names if n in existing]
+    if found and len(found) < len(names):
+        raise ConfigError(
+            f"tuning.target_modules: {sorted(set(names) - set(found))} not in {type(net).__name__} (its layers: "
+            f"{layer_names(net)}); fix the names, or use all-linear or default"
+        )
+    if found:
+        return Targets(names, head=head)
+    targets = module_default(net, head)
+    log.warning(
+        f"tuning.target_modules={names}: none of these layers is in {type(net).__name__}; "
+        f"using its default: {targets.modules + targets.parameters}"
+    )
     return targets
 
 
