@@ -1,5 +1,6 @@
 """A run killed (SIGKILL) after epoch 1 and resumed with resume=true ends bit-identical to an uninterrupted run."""
 
+import csv
 import os
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
         assert torch.equal(a["exp_avg"], b["exp_avg"]) and torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
     assert got["lr_schedulers"] == expected["lr_schedulers"]
 
+    # the CSV log keeps the killed segment's epochs (Lightning's own CSVLogger deletes them on resume)
+    with (folder / "csv" / "metrics.csv").open() as f:
+        assert {int(row["epoch"]) for row in csv.DictReader(f) if row.get("val/loss")} == {0, 1, 2}
+
     # the same W&B run continues: one id, two offline segments carrying it
     assert (folder / "wandb_id").read_text() == wandb_id
     segments = sorted((folder / "wandb").glob("offline-run-*"))
@@ -72,3 +77,38 @@ def test_run_folder_identity(tmp_path):
     assert Path(run_dir(str(runs), overrides, True, None)) == newer
     assert Path(run_dir(str(runs), ["other=1"], False, str(older / "checkpoints" / "last.ckpt"))) == older
     assert Path(run_dir(str(runs), overrides, False, None)) not in (older, newer)
+
+
+def test_training_loader_resumes_inside_the_epoch_it_was_saved_in():
+    from genlab.data.tensor_dataset import InMemoryDataset, in_memory_loader
+
+    dataset = InMemoryDataset(torch.arange(50), torch.arange(50))
+    loader = in_memory_loader(dataset, batch_size=8, shuffle=True)
+    loader.sampler.set_epoch(3)
+    batches = iter(loader)
+    first = [next(batches)[0] for _ in range(3)]
+    state = loader.state_dict()
+    assert state == {"batches_done": 3, "epoch": 3}
+    rest = [b[0] for b in batches]
+
+    resumed = in_memory_loader(dataset, batch_size=8, shuffle=True)
+    resumed.load_state_dict(state)
+    resumed.sampler.set_epoch(3)
+    assert [b[0].tolist() for b in resumed] == [b.tolist() for b in rest]
+    assert torch.cat(first + rest).sort().values.tolist() == list(range(50))
+
+    # a state saved after an epoch's last batch must not shorten the next epoch
+    finished = in_memory_loader(dataset, batch_size=8, shuffle=True)
+    finished.load_state_dict({"batches_done": 7, "epoch": 3})
+    finished.sampler.set_epoch(4)
+    assert sum(len(b[0]) for b in finished) == 50
+
+
+def test_a_fixed_number_of_samples_cycles_through_fresh_orders():
+    from genlab.data.tensor_dataset import EpochShuffleSampler
+
+    sampler = EpochShuffleSampler(10, seed=1, num_samples=25)
+    order = list(sampler)
+    assert len(order) == len(sampler) == 25
+    assert sorted(order[:10]) == sorted(order[10:20]) == list(range(10)) and order[:10] != order[10:20]
+    assert list(EpochShuffleSampler(10, seed=1))[:10] == order[:10]  # the first pass is the plain epoch order

@@ -61,20 +61,32 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
 
     loads_quantized = "quantization_config" in inspect.signature(get_method(cfg.model._target_)).parameters
     net = tuning.build(make_net, loads_quantized, cfg.trainer.get("accelerator", "auto"))
-    module = instantiate_section(cfg.task, "task", net=net)
+    # _convert_: a curriculum's stages arrive as plain dicts, with their data modules and schedulers built
+    schedule = instantiate_section(cfg.schedule, "schedule", _convert_="all")
+    module = instantiate_section(cfg.task, "task", net=net, **schedule.task_arguments())
     check_shapes(module, datamodule, ctx.choices.get("model", "model"))
-    schedule = instantiate_section(cfg.schedule, "schedule")
-    callbacks = [
-        instantiate_section(node, f"callbacks.{name}") for name, node in (cfg.callbacks or {}).items() if node
-    ]
-    callbacks += [RNGStateCallback(), *schedule.callbacks()]
+    callbacks = [build_callback(name, node) for name, node in (cfg.callbacks or {}).items() if node]
+    # The schedule's first: it sets each stage's learning rate before LearningRateMonitor reads it.
+    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback()]
     loggers = build_loggers(cfg, ctx)
     if not loggers:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
-    trainer = instantiate_section(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False)
+    trainer = instantiate_section(
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, **schedule.trainer_arguments()
+    )
     generation = instantiate_section(cfg.generation, "generation") if cfg.get("generation") else None
     return Experiment(datamodule, module, trainer, generation, tuning, make_net)
+
+
+def build_callback(name: str, node: DictConfig) -> L.Callback:
+    if "_target_" not in node:
+        # e.g. an experiment's callbacks.step_checkpoints.* settings while callbacks=... left that callback out
+        raise ConfigError(
+            f"callbacks.{name} has settings ({', '.join(node)}) but no callback chosen; "
+            f"add it with callbacks=[default,{name}] or drop the callbacks.{name}.* overrides"
+        )
+    return instantiate_section(node, f"callbacks.{name}")
 
 
 def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, model_name: str) -> None:

@@ -11,6 +11,7 @@ from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.build import Experiment, RunContext, build
+from genlab.config.resolvers import newest_checkpoint
 from genlab.config.validate import validate_config
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict_text
@@ -83,11 +84,11 @@ def checkpoint_to_resume(cfg: DictConfig, output_dir: Path) -> str | None:
             raise ConfigError(f"ckpt_path={cfg.ckpt_path}: no such file; point it at a .ckpt (e.g. <run>/checkpoints/last.ckpt)")
         return str(cfg.ckpt_path)
     if cfg.resume:
-        last = output_dir / "checkpoints" / "last.ckpt"
-        if not last.is_file():
+        last = newest_checkpoint(output_dir)
+        if last is None:
             raise ConfigError(
                 f"resume=true: no earlier run of task_name={cfg.task_name} with these same overrides has a "
-                f"checkpoint (looked for {last.parent.parent.parent}/*/checkpoints/last.ckpt); "
+                f"checkpoint (looked for {output_dir.parent}/*/checkpoints/last.ckpt); "
                 f"run without resume=true, or pass ckpt_path=<run>/checkpoints/last.ckpt"
             )
         return str(last)

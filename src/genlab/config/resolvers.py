@@ -20,21 +20,30 @@ def overrides_hash(overrides: list[str]) -> str:
 def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | None) -> str:
     """The folder of a single run: ``<timestamp>_<overrides hash>``.
 
-    ``resume=true`` returns the newest folder of the same overrides that holds a last checkpoint, and a
+    ``resume=true`` returns the newest folder of the same overrides that holds a checkpoint to resume, and a
     ``ckpt_path`` inside a run folder returns that folder: a resumed run keeps writing (checkpoints, CSV, the
     W&B run id) where it started.
     """
     fingerprint = overrides_hash(list(overrides))
     if ckpt_path:
         checkpoint = Path(ckpt_path).resolve()
-        if checkpoint.parent.name == "checkpoints" and (checkpoint.parent.parent / ".hydra").is_dir():
-            return str(checkpoint.parent.parent)
+        for folder in checkpoint.parents:
+            if folder.name == "checkpoints" and (folder.parent / ".hydra").is_dir():
+                return str(folder.parent)
     if resume:
         candidates = sorted(Path(runs_dir).glob(f"*_{fingerprint}"))
-        resumable = [c for c in candidates if (c / "checkpoints" / "last.ckpt").exists()]
+        resumable = [c for c in candidates if newest_checkpoint(c) is not None]
         if resumable:
             return str(resumable[-1])
     return str(Path(runs_dir) / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{fingerprint}")
+
+
+def newest_checkpoint(run_folder: str | Path) -> Path | None:
+    """What a resumed run continues from: the newer of ``checkpoints/last.ckpt`` (every epoch) and the step
+    checkpoints in ``checkpoints/steps/`` (callbacks=[default,step_checkpoints]), or None."""
+    folder = Path(run_folder) / "checkpoints"
+    candidates = [p for p in (folder / "last.ckpt", *folder.glob("steps/*.ckpt")) if p.is_file()]
+    return max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
 def package_dir(name: str) -> str:

@@ -1,6 +1,6 @@
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -17,6 +17,7 @@ class LanguageModelingDataModule(InMemoryDataModule):
 
     Packing joins the texts of a split, each followed by the end-of-sequence token, and cuts the stream into
     ``block_size + 1`` token blocks: no padding is trained on. Subclasses only read their texts (``load_texts``).
+    A curriculum's training items are the train split's texts: ``train_subset`` packs a chosen few of them.
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class LanguageModelingDataModule(InMemoryDataModule):
         self.tokenizer = None
         self.texts: dict[str, list[str]] = {}
         self.blocks: dict[str, torch.Tensor] = {}
+        self.streams: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # split -> (token ids, tokens per text)
 
     def load_texts(self) -> list[str]:
         raise NotImplementedError
@@ -55,27 +57,43 @@ class LanguageModelingDataModule(InMemoryDataModule):
         n_val, n_test = (max(1, math.ceil(f * len(texts))) for f in (self.val_size, self.test_size))
         index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
         self.texts = {split: [texts[i] for i in idx] for split, idx in index.items()}
-        self.tokenizer = self.tokenizer_factory(texts=self.texts["train"])
+        if self.tokenizer is None:  # a curriculum stage's own corpus gets the run's tokenizer beforehand
+            self.tokenizer = self.tokenizer_factory(texts=self.texts["train"])
         for split in _SPLITS:
-            self.blocks[split] = self._packed(split)
+            self.streams[split] = self._token_stream(split)
+            self.blocks[split] = self._packed(self.streams[split][0], f"the {split} split")
 
-    def _packed(self, split: str) -> torch.Tensor:
-        ids = self._token_stream(split)
+    def _packed(self, ids: torch.Tensor, what: str) -> torch.Tensor:
         n_blocks = (len(ids) - 1) // self.block_size
         if n_blocks < 1:
             raise DataError(
-                f"the {split} split has {len(ids)} tokens, fewer than data.block_size+1={self.block_size + 1}; "
-                f"lower data.block_size or give the split more text"
+                f"{what} has {len(ids)} tokens, fewer than data.block_size+1={self.block_size + 1}; "
+                f"lower data.block_size or give it more text"
             )
         # Blocks overlap by one token, so every token but the first is a target exactly once.
         stream = ids[: n_blocks * self.block_size + 1]
         return stream.unfold(0, self.block_size + 1, self.block_size)
 
-    def _token_stream(self, split: str) -> torch.Tensor:
+    def train_items(self) -> int:
+        return len(self.texts["train"])
+
+    def train_token_lengths(self) -> torch.Tensor:
+        """Tokens per training text (its end-of-sequence token included)."""
+        return self.streams["train"][1]
+
+    def train_subset(self, indices: Sequence[int]) -> InMemoryDataset:
+        """The chosen training texts, in corpus order, packed into blocks."""
+        ids, lengths = self.streams["train"]
+        ends = lengths.cumsum(0)
+        chosen = sorted(int(i) for i in indices)
+        stream = torch.cat([ids[ends[i] - lengths[i] : ends[i]] for i in chosen]) if chosen else ids[:0]
+        return shifted(self._packed(stream, f"a selection of {len(chosen)} training texts"))
+
+    def _token_stream(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         texts = self.texts[split]
         cache = None
         if self.cache_dir is not None:
-            key = hashlib.sha1()
+            key = hashlib.sha1(b"ids+lengths")
             key.update(self.tokenizer.backend_tokenizer.to_str().encode())
             for text in texts:
                 key.update(text.encode())
@@ -86,15 +104,14 @@ class LanguageModelingDataModule(InMemoryDataModule):
         eos = self.tokenizer.eos_token_id
         encoded = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
         ids = torch.tensor([token for seq in encoded for token in (*seq, eos)], dtype=torch.long)
+        lengths = torch.tensor([len(seq) + 1 for seq in encoded], dtype=torch.long)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(ids, cache)
-        return ids
+            torch.save((ids, lengths), cache)
+        return ids, lengths
 
     def split_dataset(self, name: str) -> InMemoryDataset:
-        """(inputs, targets): each packed block without its last token, and shifted by one."""
-        blocks = self.blocks[name]
-        return InMemoryDataset(blocks[:, :-1].contiguous(), blocks[:, 1:].contiguous())
+        return shifted(self.blocks[name])
 
     def unigram_perplexity(self, split: str = "val") -> float:
         """Perplexity on a split of a model that predicts each token by its training frequency (add-one smoothed):
@@ -104,3 +121,8 @@ class LanguageModelingDataModule(InMemoryDataModule):
         log_probs = (counts / counts.sum()).log()
         targets = self.blocks[split][:, 1:].flatten()
         return float(torch.exp(-log_probs[targets].mean()))
+
+
+def shifted(blocks: torch.Tensor) -> InMemoryDataset:
+    """(inputs, targets): each packed block without its last token, and shifted by one."""
+    return InMemoryDataset(blocks[:, :-1].contiguous(), blocks[:, 1:].contiguous())

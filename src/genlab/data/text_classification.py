@@ -46,13 +46,18 @@ class TextClassificationDataModule(InMemoryDataModule):
         order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
         n_val, n_test = int(round(self.val_size * len(texts))), int(round(self.test_size * len(texts)))
         index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
-        self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index["train"]])
+        if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
+            self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index["train"]])
         for split, idx in index.items():
             encoded = self.tokenizer(
                 [texts[i] for i in idx], padding="max_length", truncation=True, max_length=self.max_length, return_tensors="pt"
             )
             targets = torch.tensor([labels[i] for i in idx], dtype=torch.long)
             self.splits[split] = InMemoryDataset(encoded["input_ids"], encoded["attention_mask"], targets)
+
+    def train_token_lengths(self) -> torch.Tensor:
+        """Tokens per training text (up to data.max_length)."""
+        return self.splits["train"].tensors[1].sum(dim=1)
 
 
 _VADER_MOVIES = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"

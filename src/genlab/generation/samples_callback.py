@@ -22,15 +22,8 @@ class GenerationSamples(L.Callback):
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or (trainer.current_epoch + 1) % self.settings.every_n_epochs:
             return
-        tokenizer = trainer.datamodule.tokenizer
-        prompts = self.settings.all_prompts()
-        batch = PromptCollator(tokenizer, prompts, self.settings)(list(range(len(prompts))))
-        batch = {k: v.to(pl_module.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-        tokens = pl_module.generate_ids(batch["input_ids"], batch["attention_mask"], self.settings, batch["eos_id"], batch["pad_id"])
-        texts = decode_rows(tokenizer, tokens)
-        prompt_of = [p for p in prompts for _ in range(self.settings.num_return_sequences)]
         epoch = trainer.current_epoch
-        new_rows = [[epoch, p, t] for p, t in zip(prompt_of, texts)]
+        new_rows = [[epoch, prompt, text] for prompt, text in generate_samples(trainer, pl_module, self.settings)]
         self.rows += new_rows
         if not trainer.is_global_zero:
             return
@@ -38,3 +31,14 @@ class GenerationSamples(L.Callback):
         log_text_table(trainer, "samples", ["epoch", "prompt", "generation"], self.rows)
         for _, prompt, text in new_rows[:4]:
             log.info(f"epoch {epoch} sample: {prompt!r} → {text!r}")
+
+
+def generate_samples(trainer: L.Trainer, pl_module: L.LightningModule, settings: GenerationSettings) -> list[tuple[str, str]]:
+    """(prompt, generated text) for each of the settings' prompts and return sequences, from the model in hand."""
+    tokenizer = trainer.datamodule.tokenizer
+    prompts = settings.all_prompts()
+    batch = PromptCollator(tokenizer, prompts, settings)(list(range(len(prompts))))
+    batch = {k: v.to(pl_module.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+    tokens = pl_module.generate_ids(batch["input_ids"], batch["attention_mask"], settings, batch["eos_id"], batch["pad_id"])
+    prompt_of = [p for p in prompts for _ in range(settings.num_return_sequences)]
+    return list(zip(prompt_of, decode_rows(tokenizer, tokens)))

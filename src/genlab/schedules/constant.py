@@ -6,3 +6,9 @@ class ConstantSchedule:
 
     def callbacks(self) -> list[L.Callback]:
         return []
+
+    def trainer_arguments(self) -> dict:
+        return {}
+
+    def task_arguments(self) -> dict:
+        return {}

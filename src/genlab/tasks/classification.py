@@ -62,6 +62,11 @@ class Classification(StagedTask):
         # The sanity check must not count as the best validation accuracy.
         self.val_acc_best.reset()
 
+    def example_losses(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """The loss of each example of a batch (what a curriculum's ReferenceLoss ranks by)."""
+        *inputs, y = batch
+        return F.cross_entropy(self(*inputs), y, reduction="none")
+
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         inputs = batch[:-1] if isinstance(batch, (tuple, list)) else (batch,)
         return self(*inputs).argmax(dim=-1)

@@ -1,0 +1,46 @@
+"""Test-only callbacks: what each training batch really was, and a hard kill at a given optimizer step."""
+
+import os
+import signal
+from pathlib import Path
+
+import lightning as L
+import torch
+
+
+class BatchRecorder(L.Callback):
+    """Per training batch: epoch, optimizer step, learning rate, accumulation and the batch's inputs, kept in
+    ``BatchRecorder.records`` (the test reads them in the same process)."""
+
+    records: list[dict] = []
+
+    def __init__(self):
+        BatchRecorder.records = []
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        BatchRecorder.records.append(
+            {
+                "epoch": trainer.current_epoch,
+                "step": trainer.global_step,
+                "lr": trainer.optimizers[0].param_groups[0]["lr"],
+                "accumulate": trainer.accumulate_grad_batches,
+                "inputs": batch[0].detach().clone(),
+            }
+        )
+
+
+class KillAtStep(L.Callback):
+    """SIGKILL its own process once, when training is about to start a batch at optimizer step ``step``."""
+
+    def __init__(self, step: int, marker: str):
+        self.step, self.marker = step, Path(marker)
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        if trainer.global_step == self.step and not self.marker.exists():
+            self.marker.write_text(f"killed at step {self.step}, epoch {trainer.current_epoch}, batch {batch_idx}")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def row_keys(inputs: torch.Tensor) -> set[bytes]:
+    """One hashable key per row of a batch of inputs."""
+    return {row.numpy().tobytes() for row in inputs.reshape(len(inputs), -1)}
