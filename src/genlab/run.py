@@ -88,7 +88,7 @@ def checkpoint_to_resume(cfg: DictConfig, output_dir: Path) -> str | None:
         if last is None:
             raise ConfigError(
                 f"resume=true: no earlier run of task_name={cfg.task_name} with these same overrides has a "
-                f"checkpoint (looked for {output_dir.parent}/*/checkpoints/last.ckpt); "
+                f"checkpoint (looked for {output_dir.parent}/*/checkpoints/last.ckpt and checkpoints/steps/*.ckpt); "
                 f"run without resume=true, or pass ckpt_path=<run>/checkpoints/last.ckpt"
             )
         return str(last)

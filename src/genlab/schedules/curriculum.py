@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
 from genlab.errors import ConfigError, DataError
 from genlab.generation.settings import GenerationSettings
+from genlab.schedules.difficulty import ImageComplexity, TextLength
 from genlab.schedules.stage import Stage, parse_stages
 
 log = logging.getLogger("genlab")
@@ -130,8 +131,6 @@ class Curriculum(L.Callback):
         return data
 
     def _scores(self, data: InMemoryDataModule, pl_module: L.LightningModule) -> torch.Tensor:
-        from genlab.schedules.difficulty import ImageComplexity, TextLength
-
         measure = self.difficulty or (TextLength() if hasattr(data, "train_token_lengths") else ImageComplexity())
         scores = measure(data, pl_module)
         if scores.shape != (data.train_items(),):

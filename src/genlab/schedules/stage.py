@@ -57,35 +57,35 @@ def parse_stages(entries: Sequence[Mapping], require_increasing: bool) -> list[S
 
 
 def _parse(i: int, entry: Mapping) -> Stage:
-    key = f"schedule.stages.{i}"
+    path = f"schedule.stages.{i}"
     if not isinstance(entry, Mapping):
-        raise ConfigError(f"{key}: a stage is a mapping (name, lr, epochs or steps, ...), not {entry!r}")
+        raise ConfigError(f"{path}: a stage is a mapping (name, lr, epochs or steps, ...), not {entry!r}")
     entry = dict(entry)
     entry.setdefault("name", f"stage{i + 1}")
     for name in entry:
         if name not in _FIELDS:
             close = difflib.get_close_matches(name, _FIELDS, n=1)
-            hint = f"did you mean {key}.{close[0]}?" if close else f"a stage takes {', '.join(_FIELDS)}"
-            raise ConfigError(f"{key}.{name}: no such stage setting; {hint}")
-    key = f"{key} ({entry['name']})"
+            hint = f"did you mean {path}.{close[0]}?" if close else f"a stage takes {', '.join(_FIELDS)}"
+            raise ConfigError(f"{path}.{name}: no such stage setting; {hint}")
+    stage = f"{path} ({entry['name']})"
     if not re.fullmatch(r"[\w.-]+", str(entry["name"])):
-        raise ConfigError(f"{key}: name {entry['name']!r} must be usable as a folder name (letters, digits, _ . -)")
+        raise ConfigError(f"{stage}: name {entry['name']!r} must be usable as a folder name (letters, digits, _ . -)")
     if entry.get("lr") is None:
-        raise ConfigError(f"{key}: no lr; give each stage its learning rate, e.g. {key.split()[0]}.lr=0.001")
+        raise ConfigError(f"{stage}: no lr; give each stage its learning rate, e.g. {path}.lr=0.001")
     if (entry.get("epochs") is None) == (entry.get("steps") is None):
-        raise ConfigError(f"{key}: give either epochs or steps (one of them, a positive integer)")
+        raise ConfigError(f"{stage}: give either epochs or steps (one of them, a positive integer)")
     for field in ("epochs", "steps", "accumulate_grad_batches"):
         value = entry.get(field)
         if value is not None and (not isinstance(value, int) or value < 1):
-            raise ConfigError(f"{key}.{field}={value!r}: must be a positive integer")
+            raise ConfigError(f"{path}.{field}={value!r} ({entry['name']}): must be a positive integer")
     low, high = entry.get("min_difficulty", 0.0), entry.get("max_difficulty")
     if not 0 <= low < (1 if high is None else high) <= 1:
         raise ConfigError(
-            f"{key}: the difficulty window min_difficulty={low} < max_difficulty={high} must lie in [0, 1] "
+            f"{stage}: the difficulty window min_difficulty={low} < max_difficulty={high} must lie in [0, 1] "
             f"(shares of the items ranked by difficulty: 0.3 = the easiest 30%)"
         )
     if entry.get("scheduler_interval", "step") not in ("step", "epoch"):
-        raise ConfigError(f"{key}.scheduler_interval={entry['scheduler_interval']!r}: use step or epoch")
+        raise ConfigError(f"{path}.scheduler_interval={entry['scheduler_interval']!r} ({entry['name']}): use step or epoch")
     return Stage(**entry)
 
 
