@@ -34,3 +34,20 @@ def test_minilm_classifies_movie_reviews(run_dir):
     """The seed's standard fine-tuning (lr 2e-5, batch 8, 3 epochs, weight decay 0.01) with the real MiniLM."""
     metrics = run_in_process(["experiment=minilm_movie_reviews", "logger=csv", "extras.print_config=false"], run_dir)
     assert metrics["test/acc"] >= 0.80
+
+
+@pytest.mark.slow
+def test_fashion_diffusion_draws_the_requested_classes(tmp_path):
+    """experiment=fashion_diffusion at its documented budget (~25 min here): a genlab CNN classifies at least 80%
+    of 500 generated images (50 per class, guidance 3, DDIM 50) as the class that was asked for."""
+    import json
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    classifier, generator = tmp_path / "fashion_cnn", tmp_path / "fashion_diffusion"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "diffusion_quality.py"), "--classifier-run", str(classifier),
+                    "--generator-run", str(generator)], check=True, cwd=REPO)
+    result = json.loads((generator / "quality.json").read_text())
+    assert result["images"] == 500 and result["share_classified_as_requested"] >= 0.80

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from genlab.callbacks import RNGStateCallback
 from genlab.errors import ConfigError, GenlabError
+from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.settings import GenerationSettings
 from genlab.tuning import FullTuning
 
@@ -35,7 +36,7 @@ class Experiment:
     datamodule: L.LightningDataModule
     module: L.LightningModule
     trainer: L.Trainer
-    generation: GenerationSettings | None = None
+    generation: GenerationSettings | ImageGenerationSettings | None = None
     tuning: FullTuning | None = None
     make_net: Callable | None = None  # model=... anew, in full precision (merging an adapter needs one)
 
@@ -95,6 +96,10 @@ def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, m
     num_classes = getattr(datamodule, "num_classes", None)
     if not input_shape:
         return
+    # a classifier answers with a score per class; other tasks (diffusion: an image per image) say what they return
+    expected = module.output_shape(input_shape, num_classes) if hasattr(module, "output_shape") else (num_classes,)
+    if expected is None:
+        return
     was_training = module.training
     module.eval()
     try:
@@ -106,10 +111,9 @@ def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, m
         ) from None
     finally:
         module.train(was_training)
-    if num_classes is not None and tuple(out.shape) != (2, num_classes):
-        raise ConfigError(
-            f"model={model_name} outputs {list(out.shape[1:])} per example but data.num_classes={num_classes}"
-        )
+    if expected[0] is not None and tuple(out.shape) != (2, *expected):
+        detail = f"data.num_classes={num_classes}" if expected == (num_classes,) else f"the task needs {list(expected)}"
+        raise ConfigError(f"model={model_name} outputs {list(out.shape[1:])} per example but {detail}")
 
 
 # Groups that say how genlab runs, not what the experiment is.

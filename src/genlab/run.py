@@ -8,13 +8,14 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.utilities.model_helpers import is_overridden
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.build import Experiment, RunContext, build
 from genlab.config.resolvers import newest_checkpoint
 from genlab.config.validate import validate_config
 from genlab.errors import ConfigError
-from genlab.generation.predict import predict_text
+from genlab.generation.predict import predict
 from genlab.reporting import print_config, print_summary
 from genlab.tuning.export import load_checkpoint_weights, merge, save_adapter
 from genlab.tuning.full import count_parameters
@@ -37,6 +38,7 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     exp = build(cfg, ctx)
+    check_stages(exp.module, cfg, ctx.choices.get("model", "model"))
     trainable, total = count_parameters(exp.module)
     log.info(f"parameters: {trainable:,} trainable of {total:,}")
     log_hyperparameters(exp, cfg, ctx)
@@ -54,13 +56,20 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
             finish_adapter(exp, cfg, output_dir, ckpt_path, metrics)
         if cfg.predict:
             weights = evaluation_weights(exp, cfg, ckpt_path)
-            predict_text(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
+            predict(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
     finally:
         finish_wandb(exp)
     if exp.trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
         print_summary(metrics, output_dir, exp.trainer)
     return metrics
+
+
+def check_stages(module: L.LightningModule, cfg: DictConfig, model_name: str) -> None:
+    """A generate-only model (a pretrained pipeline) has nothing to train or test: say so before Lightning does."""
+    for flag, hook in (("train", "training_step"), ("test", "test_step")):
+        if cfg[flag] and not is_overridden(hook, module):
+            raise ConfigError(f"model={model_name} generates only, it has no {hook}; run it with train=false test=false predict=true")
 
 
 def finish_adapter(exp: Experiment, cfg: DictConfig, output_dir: Path, ckpt_path: str | None, metrics: dict) -> None:

@@ -22,8 +22,8 @@ class ImageClassificationDataModule(InMemoryDataModule):
         batch_size: int = 64,
         val_size: float = 0.1,
         split_seed: int = 0,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
+        mean: float | Sequence[float] | None = None,
+        std: float | Sequence[float] | None = None,
         num_workers: int = 0,
     ):
         super().__init__()

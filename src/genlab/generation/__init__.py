@@ -1,6 +1,8 @@
-"""Generation: sampling settings, the sampler for genlab's own LMs, and writers of what was generated."""
+"""Generation: sampling settings, samplers (genlab's own LMs, diffusion), and writers of what was generated."""
 
+from genlab.generation.image_samples import ImageSamples
+from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.samples_callback import GenerationSamples
 from genlab.generation.settings import GenerationSettings
 
-__all__ = ["GenerationSamples", "GenerationSettings"]
+__all__ = ["GenerationSamples", "GenerationSettings", "ImageGenerationSettings", "ImageSamples"]

@@ -5,5 +5,6 @@ from genlab.nets.feedforward import FeedForward
 from genlab.nets.recurrent import RecurrentNet
 from genlab.nets.transformer import TransformerBlock, TransformerClassifier
 from genlab.nets.transformer_lm import TransformerLM
+from genlab.nets.unet import DiffusionUNet
 
-__all__ = ["ConvNet", "FeedForward", "RecurrentNet", "TransformerBlock", "TransformerClassifier", "TransformerLM"]
+__all__ = ["ConvNet", "DiffusionUNet", "FeedForward", "RecurrentNet", "TransformerBlock", "TransformerClassifier", "TransformerLM"]

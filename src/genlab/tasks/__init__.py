@@ -1,6 +1,8 @@
 """LightningModules: loss, metrics and optimizers around a plain network. They never read the command line."""
 
 from genlab.tasks.classification import Classification, SequenceClassification
+from genlab.tasks.diffusion import Diffusion
 from genlab.tasks.language_modeling import LanguageModeling
+from genlab.tasks.text_to_image import TextToImage
 
-__all__ = ["Classification", "LanguageModeling", "SequenceClassification"]
+__all__ = ["Classification", "Diffusion", "LanguageModeling", "SequenceClassification", "TextToImage"]

@@ -1,0 +1,36 @@
+import dataclasses
+import logging
+from pathlib import Path
+
+import lightning as L
+
+from genlab.generation.image_grid import labelled_grid
+from genlab.generation.image_settings import ImageGenerationSettings, class_requests
+from genlab.generation.image_writer import log_images, rows_by_prompt
+
+log = logging.getLogger("genlab")
+
+
+class ImageSamples(L.Callback):
+    """Every ``settings.every_n_epochs`` epochs, a grid of ``samples_per_class`` images per prompt (every class when
+    generation.prompts is null) from the model in hand: ``samples/epoch_<n>.png`` in the run folder and a W&B image,
+    so the samples can be watched improving. Fixed seeds: the same noise every time."""
+
+    def __init__(self, settings: ImageGenerationSettings, output_dir: str):
+        self.settings = dataclasses.replace(settings, n_per_prompt=settings.samples_per_class)
+        self.folder = Path(output_dir) / "samples"
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or (trainer.current_epoch + 1) % self.settings.every_n_epochs:
+            return
+        class_names = getattr(trainer.datamodule, "class_names", None)
+        requests = class_requests(self.settings, class_names, pl_module.num_classes)
+        images = pl_module.generate(requests, self.settings).cpu()
+        if not trainer.is_global_zero:
+            return
+        grid = labelled_grid(rows_by_prompt(requests, images))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"epoch_{trainer.current_epoch:03d}.png"
+        grid.save(path)
+        log_images(trainer, "samples", [grid], [f"epoch {trainer.current_epoch}"], step=trainer.global_step)
+        log.info(f"epoch {trainer.current_epoch} samples: {path}")

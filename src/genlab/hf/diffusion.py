@@ -1,0 +1,71 @@
+"""Pretrained diffusers text-to-image pipelines from a hub id or a local folder (imported lazily)."""
+
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from genlab.errors import ConfigError
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+class TextToImagePipeline(nn.Module):
+    """A diffusers pipeline whose torch components are submodules, so Lightning moves them to the run's device
+    and counts their parameters; ``pipeline`` is called to generate."""
+
+    def __init__(self, pipeline):
+        super().__init__()
+        self.components = nn.ModuleDict({k: v for k, v in pipeline.components.items() if isinstance(v, nn.Module)})
+        self.pipeline = pipeline
+        pipeline.set_progress_bar_config(disable=True)  # Lightning's prediction bar counts the batches
+
+    @property
+    def default_size(self) -> int:
+        return self.pipeline.unet.config.sample_size * self.pipeline.vae_scale_factor
+
+
+def pipeline_dtype(dtype: str) -> torch.dtype:
+    """``auto``: fp16 on a CUDA GPU (as the seed runs Stable Diffusion), fp32 on CPU (no fast fp16 there)."""
+    if dtype == "auto":
+        return torch.float16 if torch.cuda.is_available() else torch.float32
+    if dtype not in _DTYPES:
+        raise ConfigError(f"model.dtype={dtype!r}: use auto, {', '.join(_DTYPES)}")
+    return _DTYPES[dtype]
+
+
+def check_pipeline_folder(folder: Path) -> None:
+    """Every component that model_index.json lists must have its folder: say which are missing before diffusers
+    fails on the first of them."""
+    index_file = folder / "model_index.json"
+    if not index_file.is_file():
+        raise ConfigError(
+            f"model.name_or_path={folder}: no model_index.json, so this is not a diffusers pipeline folder "
+            f"(save one with pipeline.save_pretrained(folder))"
+        )
+    index = json.loads(index_file.read_text())
+    listed = [name for name, value in index.items() if not name.startswith("_") and isinstance(value, list) and value[0]]
+    missing = [name for name in listed if not (folder / name).is_dir()]
+    if missing:
+        raise ConfigError(
+            f"model.name_or_path={folder}: pipeline components missing: {', '.join(missing)} "
+            f"(model_index.json lists {', '.join(listed)}); copy the whole pipeline folder"
+        )
+
+
+def load_stable_diffusion(name_or_path: str, dtype: str = "auto", variant: str | None = None) -> TextToImagePipeline:
+    """Any ``StableDiffusionPipeline``-compatible folder or hub id."""
+    from diffusers import StableDiffusionPipeline
+
+    folder = Path(name_or_path).expanduser()
+    if folder.is_dir():
+        check_pipeline_folder(folder)
+        name_or_path = str(folder)
+    elif name_or_path.startswith((".", "/", "~")):
+        raise ConfigError(f"model.name_or_path={name_or_path}: no such folder")
+    try:
+        pipeline = StableDiffusionPipeline.from_pretrained(name_or_path, torch_dtype=pipeline_dtype(dtype), variant=variant)
+    except OSError as e:
+        raise ConfigError(f"model.name_or_path={name_or_path}: cannot load a StableDiffusionPipeline ({str(e).splitlines()[0]})") from None
+    return TextToImagePipeline(pipeline)
