@@ -4,7 +4,7 @@ same model, same images requested, same run.
     python scripts/bench_diffusion_sampling.py [--run outputs/quality/fashion_diffusion] [--images 10] [--ddim-steps 50]
 
 The model is the run's last checkpoint (EMA weights); without a run folder, the fashion_diffusion recipe's net at
-random init (the time per step does not depend on the weights). Guidance 3 (two UNet rows per image), as the
+random init (the time per step does not depend on the weights). Guidance 1.5 (two UNet rows per image), as the
 recipe samples. Prints seconds per image for each and the ratio DDPM / DDIM.
 """
 
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--run", type=Path, default=REPO / "outputs/quality/fashion_diffusion")
     parser.add_argument("--images", type=int, default=10)
     parser.add_argument("--ddim-steps", type=int, default=50)
-    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--guidance", type=float, default=1.5)
     args = parser.parse_args()
     has_run = (args.run / "checkpoints" / "last.ckpt").is_file()
     module = load_module(args.run) if has_run else recipe_module()

@@ -1,12 +1,12 @@
 """How often a genlab classifier recognizes the class a diffusion model was asked for.
 
-    python scripts/diffusion_quality.py [--n-per-class 50] [--guidance 3.0] [--figure docs/figures/fashion_diffusion.png]
+    python scripts/diffusion_quality.py [--n-per-class 50] [--guidance 1.5] [--eta 1.0] [--figure docs/figures/fashion_diffusion.png]
 
 1. The classifier: `experiment=fashion_cnn` (trained into outputs/quality/fashion_cnn unless that run exists);
    its accuracy on the real Fashion-MNIST test images is the reference.
 2. The generator: `experiment=fashion_diffusion` at its documented budget (outputs/quality/fashion_diffusion).
 3. genlab-train predict=true draws --n-per-class images of every class from the generator's last checkpoint
-   (EMA weights, DDIM 50 steps) into that run folder; the classifier labels each image.
+   (EMA weights, DDIM 50 steps, eta 1, guidance 1.5) into that run folder; the classifier labels each image.
 Prints the share classified as the requested class, per class and overall (goal >= 0.80), and writes it to
 <generator run>/quality.json.
 """
@@ -53,7 +53,8 @@ def main() -> None:
     parser.add_argument("--classifier-run", type=Path, default=REPO / "outputs/quality/fashion_cnn")
     parser.add_argument("--generator-run", type=Path, default=REPO / "outputs/quality/fashion_diffusion")
     parser.add_argument("--n-per-class", type=int, default=50)
-    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--guidance", type=float, default=1.5)
+    parser.add_argument("--eta", type=float, default=1.0)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--figure", type=Path, default=None, help="copy the generated grid (first 8 per class) here")
     args = parser.parse_args()
@@ -63,7 +64,7 @@ def main() -> None:
     genlab_train(
         "experiment=fashion_diffusion", "train=false", "test=false", "predict=true", "logger=none",
         f"ckpt_path={run_checkpoint(args.generator_run)}", "generation.prompts=null",
-        f"generation.n_per_prompt={args.n_per_class}", f"generation.guidance_scale={args.guidance}",
+        f"generation.n_per_prompt={args.n_per_class}", f"generation.guidance_scale={args.guidance}", f"generation.eta={args.eta}",
         f"generation.num_inference_steps={args.steps}",
     )
     records = [json.loads(line) for line in (args.generator_run / "generations.jsonl").read_text().splitlines()]
@@ -74,7 +75,7 @@ def main() -> None:
     share = float((predicted == requested).mean())
     reference = json.loads((args.classifier_run / "metrics.json").read_text())["test/acc"]
     result = {"share_classified_as_requested": share, "per_class": per_class, "images": len(records),
-              "guidance_scale": args.guidance, "ddim_steps": args.steps, "classifier_test_acc_on_real": reference,
+              "guidance_scale": args.guidance, "eta": args.eta, "ddim_steps": args.steps, "classifier_test_acc_on_real": reference,
               "generator_checkpoint": str(run_checkpoint(args.generator_run))}
     (args.generator_run / "quality.json").write_text(json.dumps(result, indent=2))
     print(f"\n{'class':<12} share")

@@ -39,7 +39,7 @@ def test_minilm_classifies_movie_reviews(run_dir):
 @pytest.mark.slow
 def test_fashion_diffusion_draws_the_requested_classes(tmp_path):
     """experiment=fashion_diffusion at its documented budget (~25 min here): a genlab CNN classifies at least 80%
-    of 500 generated images (50 per class, guidance 3, DDIM 50) as the class that was asked for."""
+    of 500 generated images (50 per class, guidance 1.5, DDIM 50 with eta 1) as the class that was asked for."""
     import json
     import subprocess
     import sys

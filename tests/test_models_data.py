@@ -31,6 +31,8 @@ FAMILIES = {
     "classification": (["ffn", "cnn", "rnn", "transformer"], ["fashion_mnist", "digits", "cifar10"]),
     "language_modeling": (["transformer_lm", "hf_causal"], ["fortunes", "text_files"]),
     "sequence_classification": (["hf_seqcls"], ["movie_reviews", "labelled_files"]),
+    "diffusion": (["diffusion"], ["fashion_mnist", "digits", "cifar10"]),
+    "text_to_image": (["stable_diffusion"], []),  # a pretrained pipeline, no data: tests/test_stable_diffusion.py
 }
 PAIRS = [(task, m, d) for task, (models, datasets) in FAMILIES.items() for m in models for d in datasets]
 

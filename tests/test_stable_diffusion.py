@@ -48,6 +48,9 @@ def test_pipeline_folder_missing_a_component_is_named(tiny_sd_pipeline, tmp_path
         run_in_process([*SD, f"model.name_or_path={broken}", "logger=none"], run_dir)
     with pytest.raises(ConfigError, match="no model_index.json"):
         run_in_process([*SD, f"model.name_or_path={tmp_path}", "logger=none"], run_dir)
+    # a hub id that cannot be reached (tests run with HF_HUB_OFFLINE=1)
+    with pytest.raises(ConfigError, match="model.name_or_path=nobody/no-such-pipeline: cannot load a StableDiffusionPipeline.*local pipeline folder"):
+        run_in_process([*SD, "model.name_or_path=nobody/no-such-pipeline", "logger=none"], run_dir)
 
 
 def test_stable_diffusion_refuses_training(tiny_sd_pipeline, run_dir):

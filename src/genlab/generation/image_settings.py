@@ -20,8 +20,8 @@ class ImageGenerationSettings:
     # default: a pretrained pipeline's own scheduler
     scheduler: str = "ddim"
     num_inference_steps: int = 50
-    guidance_scale: float = 3.0
-    eta: float = 0.0
+    guidance_scale: float = 1.5
+    eta: float = 1.0
     negative_prompt: str | None = None
     height: int | None = None
     width: int | None = None

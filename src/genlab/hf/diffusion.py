@@ -67,5 +67,8 @@ def load_stable_diffusion(name_or_path: str, dtype: str = "auto", variant: str |
     try:
         pipeline = StableDiffusionPipeline.from_pretrained(name_or_path, torch_dtype=pipeline_dtype(dtype), variant=variant)
     except OSError as e:
-        raise ConfigError(f"model.name_or_path={name_or_path}: cannot load a StableDiffusionPipeline ({str(e).splitlines()[0]})") from None
+        raise ConfigError(
+            f"model.name_or_path={name_or_path}: cannot load a StableDiffusionPipeline ({str(e).splitlines()[0]}); "
+            f"without the hub, point it at a local pipeline folder"
+        ) from None
     return TextToImagePipeline(pipeline)
