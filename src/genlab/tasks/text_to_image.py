@@ -37,6 +37,7 @@ class TextToImage(L.LightningModule):
             negative_prompt=[settings.negative_prompt] * len(requests) if settings.negative_prompt else None,
             num_inference_steps=settings.num_inference_steps,
             guidance_scale=settings.guidance_scale,
+            eta=settings.eta,  # used by DDIM schedulers only
             height=settings.height or size,
             width=settings.width or size,
             generator=[torch.Generator().manual_seed(r.seed) for r in requests],
