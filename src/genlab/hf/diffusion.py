@@ -65,7 +65,7 @@ def load_stable_diffusion(name_or_path: str, dtype: str = "auto", variant: str |
     elif name_or_path.startswith((".", "/", "~")):
         raise ConfigError(f"model.name_or_path={name_or_path}: no such folder")
     try:
-        pipeline = StableDiffusionPipeline.from_pretrained(name_or_path, torch_dtype=pipeline_dtype(dtype), variant=variant)
+        pipeline = StableDiffusionPipeline.from_pretrained(name_or_path, dtype=pipeline_dtype(dtype), variant=variant)
     except OSError as e:
         raise ConfigError(
             f"model.name_or_path={name_or_path}: cannot load a StableDiffusionPipeline ({str(e).splitlines()[0]}); "
