@@ -176,6 +176,8 @@ def test_text_settings_on_a_diffusion_model_and_bad_sizes_are_named(run_dir):
     with pytest.raises(ConfigError, match=r"data.input_shape=\[1, 8, 8\] is not divisible by 16"):
         run_in_process([*DIGITS, "model.block_out_channels=[16,32,32,32,32]", "model.attention_levels=[]",
                         "trainer.fast_dev_run=true", "logger=none"], run_dir)
+    with pytest.raises(ConfigError, match=r"task.class_dropout=1.5: a share in \[0, 1\)"):
+        run_in_process([*DIGITS, "task.class_dropout=1.5", "trainer.fast_dev_run=true", "logger=none"], run_dir)
     with pytest.raises(ConfigError, match="generation.scheduler='pndm'"):
         run_in_process([*DIGITS, "generation.scheduler=pndm", "trainer.fast_dev_run=true", "logger=none"], run_dir)
 

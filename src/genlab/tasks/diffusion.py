@@ -4,6 +4,7 @@ from torch import nn
 from torch.func import functional_call
 from torchmetrics import MeanMetric
 
+from genlab.errors import ConfigError
 from genlab.generation.diffusion_sampling import sample, sampling_scheduler, training_scheduler
 from genlab.generation.image_settings import ImageGenerationSettings, ImageRequest
 from genlab.tasks.ema import ExponentialMovingAverage
@@ -34,6 +35,10 @@ class Diffusion(StagedTask):
         ema_decay: float | None = 0.999,
     ):
         super().__init__()
+        if not 0 <= class_dropout < 1:
+            raise ConfigError(f"task.class_dropout={class_dropout}: a share in [0, 1) (0 trains no unconditional model for guidance)")
+        if ema_decay is not None and not 0 < ema_decay < 1:
+            raise ConfigError(f"task.ema_decay={ema_decay}: must be in (0, 1), or null for no EMA")
         self.save_hyperparameters(ignore=["net", "optimizer", "scheduler"], logger=False)
         self.net = net
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
