@@ -9,24 +9,26 @@ recipe samples. Prints seconds per image for each and the ratio DDPM / DDIM.
 """
 
 import argparse
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from genlab.generation.image_settings import ImageGenerationSettings, class_requests
-from genlab.run_folder import load_module
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+from helpers import compose_config  # noqa: E402
+
+from genlab.build import RunContext, build  # noqa: E402
+from genlab.generation.image_settings import ImageGenerationSettings, class_requests  # noqa: E402
+from genlab.run_folder import load_module  # noqa: E402
 
 
 def recipe_module():
-    from hydra import compose, initialize_config_dir
-    from hydra.utils import instantiate
-
-    with initialize_config_dir(version_base="1.3", config_dir=str(REPO / "conf")):
-        cfg = compose("train", overrides=["experiment=fashion_diffusion"])
-    return instantiate(cfg.task, net=instantiate(cfg.model, _convert_="all")).eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, choices = compose_config(["experiment=fashion_diffusion", "logger=none"], Path(tmp))
+        return build(cfg, RunContext(Path(tmp), choices=choices)).module.eval()
 
 
 def main() -> None:

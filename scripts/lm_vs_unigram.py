@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
+
+from genlab.run_folder import run_config
 
 
 def main(run: Path) -> None:
-    cfg = OmegaConf.load(run / "config_resolved.yaml")
+    cfg = run_config(run)
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
     metrics = json.loads((run / "metrics.json").read_text())

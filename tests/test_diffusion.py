@@ -210,3 +210,14 @@ def test_killed_diffusion_run_resumes_to_identical_weights_and_ema(tmp_path):
         assert torch.equal(got["state_dict"][name], tensor), name
     for a, b in zip(expected["optimizer_states"][0]["state"].values(), got["optimizer_states"][0]["state"].values()):
         assert torch.equal(a["exp_avg"], b["exp_avg"])
+
+
+def test_a_prompt_asked_for_twice_gets_its_own_row_and_files():
+    from genlab.generation.image_grid import file_stem
+    from genlab.generation.image_writer import rows_by_prompt
+
+    requests = class_requests(settings(prompts=[3, 3]), None, 10)
+    assert [r.index for r in requests] == [0, 0, 1, 1] and [r.seed for r in requests] == [0, 1, 2, 3]
+    rows = rows_by_prompt(requests, torch.zeros(4, 1, 8, 8))
+    assert [(prompt, len(images)) for prompt, images in rows] == [("3", 2), ("3", 2)]
+    assert len({file_stem(r.prompt, r.sample, r.index) for r in requests}) == 4

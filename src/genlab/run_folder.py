@@ -4,11 +4,11 @@ evaluate or benchmark what a run trained."""
 from pathlib import Path
 
 import lightning as L
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.errors import ConfigError
+from genlab.tuning.export import load_checkpoint_weights
 
 
 def run_config(run_dir: Path) -> DictConfig:
@@ -33,6 +33,5 @@ def load_module(run_dir: Path, checkpoint: str = "last.ckpt", eval_mode: bool = 
         raise ConfigError(f"{run_dir}: tuning={cfg.tuning._target_}; only fully tuned runs load from the folder alone")
     net = instantiate(cfg.model, _convert_="all")
     module = instantiate(cfg.task, net=net)
-    state = torch.load(run_checkpoint(run_dir, checkpoint), map_location="cpu", weights_only=True)["state_dict"]
-    module.load_state_dict(state)
+    load_checkpoint_weights(module, str(run_checkpoint(run_dir, checkpoint)))
     return module.eval() if eval_mode else module

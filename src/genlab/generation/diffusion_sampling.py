@@ -20,7 +20,7 @@ def training_scheduler(num_train_timesteps: int = 1000, beta_schedule: str = "sq
 
 
 def sampling_scheduler(name: str, train_config):
-    """ddpm: the full chain the net was trained on; ddim: the same model in fewer, deterministic (eta=0) steps."""
+    """ddpm: the full chain the net was trained on; ddim: the same model in fewer steps (eta sets how stochastic)."""
     from diffusers import DDIMScheduler, DDPMScheduler
 
     if name == "ddim":

@@ -45,12 +45,22 @@ class ImageGenerationSettings:
 
 @dataclass
 class ImageRequest:
-    """One image to draw: its prompt as the user wrote it, the class it stands for (None: text or unconditional)."""
+    """One image to draw: its prompt as the user wrote it and that prompt's position in the list (a prompt may
+    be asked for twice), the class it stands for (None: text or unconditional), its sample number and seed."""
 
     prompt: str
+    index: int
     label: int | None
     sample: int
     seed: int
+
+
+def requests_for(settings: ImageGenerationSettings, prompts: list, labels: list[int | None]) -> list[ImageRequest]:
+    return [
+        ImageRequest(str(prompt), p, label, k, settings.seed_of(p, k))
+        for p, (prompt, label) in enumerate(zip(prompts, labels))
+        for k in range(settings.n_per_prompt)
+    ]
 
 
 def class_requests(settings: ImageGenerationSettings, class_names: tuple[str, ...] | None, num_classes: int | None) -> list[ImageRequest]:
@@ -61,25 +71,16 @@ def class_requests(settings: ImageGenerationSettings, class_names: tuple[str, ..
                 f"generation.prompts={list(settings.prompts)}: this model is unconditional (model.num_classes=null); "
                 f"set generation.prompts=null to draw generation.n_per_prompt images, or train with model.num_classes set"
             )
-        return [ImageRequest("unconditional", None, k, settings.seed_of(0, k)) for k in range(settings.n_per_prompt)]
+        return requests_for(settings, ["unconditional"], [None])
     names = tuple(class_names or ()) or tuple(str(i) for i in range(num_classes))
     prompts = list(settings.prompts) if settings.prompts else list(names)
-    labels = [class_index(p, names) for p in prompts]
-    return [
-        ImageRequest(str(prompt), label, k, settings.seed_of(p, k))
-        for p, (prompt, label) in enumerate(zip(prompts, labels))
-        for k in range(settings.n_per_prompt)
-    ]
+    return requests_for(settings, prompts, [class_index(p, names) for p in prompts])
 
 
 def text_requests(settings: ImageGenerationSettings) -> list[ImageRequest]:
     if not settings.prompts:
         raise ConfigError("generation.prompts is empty: a text-to-image model needs text, e.g. generation.prompts='[a red bicycle]'")
-    return [
-        ImageRequest(str(prompt), None, k, settings.seed_of(p, k))
-        for p, prompt in enumerate(settings.prompts)
-        for k in range(settings.n_per_prompt)
-    ]
+    return requests_for(settings, list(settings.prompts), [None] * len(settings.prompts))
 
 
 def _key(name: str) -> str:

@@ -16,10 +16,11 @@ _MAX_WANDB_IMAGES = 64
 
 
 def rows_by_prompt(requests: list[ImageRequest], images: torch.Tensor) -> list[tuple[str, list[torch.Tensor]]]:
-    rows: dict[str, list[torch.Tensor]] = {}
+    """(prompt, its images) in prompt order, one row per position in the prompt list."""
+    rows: dict[int, tuple[str, list[torch.Tensor]]] = {}
     for request, image in zip(requests, images):
-        rows.setdefault(request.prompt, []).append(image)
-    return list(rows.items())
+        rows.setdefault(request.index, (request.prompt, []))[1].append(image)
+    return list(rows.values())
 
 
 def log_images(trainer: L.Trainer, key: str, images: list, captions: list[str], step: int | None = None) -> None:
@@ -43,17 +44,17 @@ class ImageGenerationWriter(BasePredictionWriter):
             return
         requests = [r for batch in predictions for r in batch["requests"]]
         images = torch.cat([batch["images"] for batch in predictions])
-        prompt_index = {prompt: i for i, prompt in enumerate(dict.fromkeys(r.prompt for r in requests))}
         records = []
         for request, image in zip(requests, images):
-            file = Path("images") / f"{file_stem(request.prompt, request.sample, prompt_index[request.prompt])}.png"
+            file = Path("images") / f"{file_stem(request.prompt, request.sample, request.index)}.png"
             save_png(image, self.output_dir / file)
             records.append({"prompt": request.prompt, "label": request.label, "sample": request.sample,
                             "seed": request.seed, "file": str(file)})
         write_jsonl(self.path, records)
-        grid = labelled_grid(rows_by_prompt(requests, images))
+        rows = rows_by_prompt(requests, images)
+        grid = labelled_grid(rows)
         grid.save(self.grid_path)
-        log_images(trainer, "generations/grid", [grid], ["rows: " + ", ".join(prompt_index)])
+        log_images(trainer, "generations/grid", [grid], ["rows: " + ", ".join(prompt for prompt, _ in rows)])
         shown = list(zip(requests, images))[:_MAX_WANDB_IMAGES]
         log_images(trainer, "generations/images", [to_pil(img) for _, img in shown], [f"{r.prompt} #{r.sample} (seed {r.seed})" for r, _ in shown])
         log.info(f"{len(records)} images written to {self.output_dir / 'images'}; grid: {self.grid_path}")

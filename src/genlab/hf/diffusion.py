@@ -7,8 +7,7 @@ import torch
 from torch import nn
 
 from genlab.errors import ConfigError
-
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+from genlab.hf.loading import resolve_dtype
 
 
 class TextToImagePipeline(nn.Module):
@@ -30,9 +29,7 @@ def pipeline_dtype(dtype: str) -> torch.dtype:
     """``auto``: fp16 on a CUDA GPU (as the seed runs Stable Diffusion), fp32 on CPU (no fast fp16 there)."""
     if dtype == "auto":
         return torch.float16 if torch.cuda.is_available() else torch.float32
-    if dtype not in _DTYPES:
-        raise ConfigError(f"model.dtype={dtype!r}: use auto, {', '.join(_DTYPES)}")
-    return _DTYPES[dtype]
+    return resolve_dtype(dtype)
 
 
 def check_pipeline_folder(folder: Path) -> None:

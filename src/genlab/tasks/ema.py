@@ -15,10 +15,10 @@ class ExponentialMovingAverage(nn.Module):
         if not 0 < decay < 1:
             raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
         self.decay = decay
-        self.names = [name for name, p in net.named_parameters() if p.requires_grad]
-        for name, p in net.named_parameters():
-            if p.requires_grad:
-                self.register_buffer(_buffer_name(name), p.detach().clone())
+        trainable = [(name, p) for name, p in net.named_parameters() if p.requires_grad]
+        self.names = [name for name, _ in trainable]
+        for name, p in trainable:
+            self.register_buffer(_buffer_name(name), p.detach().clone())
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
 
     def averages(self) -> Iterator[torch.Tensor]:

@@ -2,6 +2,7 @@ import lightning as L
 import torch
 from torch import nn
 
+from genlab.generation.diffusion_sampling import sampling_scheduler
 from genlab.generation.image_settings import ImageGenerationSettings, ImageRequest
 
 
@@ -18,19 +19,13 @@ class TextToImage(L.LightningModule):
     def output_shape(self, input_shape, num_classes) -> None:
         return None  # nothing to dry-run: the pipeline does not take the run's data
 
-    def _scheduler(self, name: str):
-        from diffusers import DDIMScheduler, DDPMScheduler
-
-        current = self.net.pipeline.scheduler
-        chosen = {"ddim": DDIMScheduler, "ddpm": DDPMScheduler}.get(name)
-        return current if chosen is None or isinstance(current, chosen) else chosen.from_config(current.config)
-
     @torch.no_grad()
     def generate(self, requests: list[ImageRequest], settings: ImageGenerationSettings) -> torch.Tensor:
         """Images in [0, 1], [len(requests), 3, H, W]; each image's noise comes from its own seeded CPU generator, so
         it is the same on any device and in any batch."""
         pipeline = self.net.pipeline
-        pipeline.scheduler = self._scheduler(settings.scheduler)
+        if settings.scheduler != "default":
+            pipeline.scheduler = sampling_scheduler(settings.scheduler, pipeline.scheduler.config)
         size = self.net.default_size
         out = pipeline(
             prompt=[r.prompt for r in requests],
