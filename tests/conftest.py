@@ -96,3 +96,32 @@ def tiny_sd_pipeline(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-sd")
     pipeline.save_pretrained(str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_musicgen(tmp_path_factory) -> Path:
+    """A MusicgenForConditionalGeneration built from config (tiny T5 text encoder, EnCodec at 8 kHz / 50 frames per
+    second, 1-layer decoder of 64 positions) and its processor (a character T5 tokenizer), saved like a user's local
+    folder."""
+    import string
+
+    from transformers import (EncodecConfig, EncodecFeatureExtractor, MusicgenConfig, MusicgenDecoderConfig,
+                              MusicgenForConditionalGeneration, MusicgenProcessor, T5Config, T5Tokenizer)
+
+    audio = EncodecConfig(sampling_rate=8000, target_bandwidths=[1.5], upsampling_ratios=[8, 5, 4], num_filters=4,
+                          hidden_size=16, codebook_size=32, codebook_dim=16, num_lstm_layers=1)
+    decoder = MusicgenDecoderConfig(vocab_size=32, pad_token_id=32, bos_token_id=32, hidden_size=32, num_hidden_layers=1,
+                                    num_attention_heads=2, ffn_dim=64, num_codebooks=audio.num_quantizers, max_position_embeddings=64)
+    text = T5Config(vocab_size=64, d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16)
+    torch.manual_seed(0)
+    model = MusicgenForConditionalGeneration(MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder))
+    model.generation_config.update(decoder_start_token_id=32, pad_token_id=32)
+    with torch.no_grad():  # EnCodec's codebooks start at zero (they are learned by k-means): give each code a vector
+        for layer in model.audio_encoder.quantizer.layers:
+            layer.codebook.embed.normal_()
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -1.0)] + [(c, -2.0) for c in string.ascii_lowercase]
+    processor = MusicgenProcessor(EncodecFeatureExtractor(sampling_rate=8000), T5Tokenizer(vocab=vocab, extra_ids=0))
+    folder = tmp_path_factory.mktemp("tiny-musicgen")
+    model.save_pretrained(str(folder))
+    processor.save_pretrained(str(folder))
+    return folder

@@ -28,11 +28,13 @@ def cifar_root(tmp_path_factory) -> Path:
 
 # Models and data meet within a task family; every model and data config must belong to one.
 FAMILIES = {
-    "classification": (["ffn", "cnn", "rnn", "transformer"], ["fashion_mnist", "digits", "cifar10"]),
+    "classification": (["ffn", "cnn", "rnn", "transformer"], ["fashion_mnist", "digits", "cifar10", "spoken_digits"]),
     "language_modeling": (["transformer_lm", "hf_causal"], ["fortunes", "text_files"]),
     "sequence_classification": (["hf_seqcls"], ["movie_reviews", "labelled_files"]),
     "diffusion": (["diffusion"], ["fashion_mnist", "digits", "cifar10"]),
     "text_to_image": (["stable_diffusion"], []),  # a pretrained pipeline, no data: tests/test_stable_diffusion.py
+    "audio_diffusion": (["audio_diffusion"], ["spoken_digits"]),
+    "text_to_audio": (["musicgen"], []),  # a pretrained model, no data: tests/test_audio.py
 }
 PAIRS = [(task, m, d) for task, (models, datasets) in FAMILIES.items() for m in models for d in datasets]
 
@@ -62,7 +64,14 @@ def data_overrides(data: str, cifar_root: Path, text_file: Path, labelled_file: 
         return [f"data.paths=[{labelled_file}]", "data.text_column=review", "data.label_column=sentiment"]
     if data == "text_files":
         return [f"data.paths=[{text_file}]", "data.block_size=32", "data.tokenizer.vocab_size=300"]
+    if data == "spoken_digits":  # six voices of one accent are synthesized in a second (and cached for the session)
+        return ["data.variants=[m1,f2,m3,f4,m5,f1]", "data.accents=[en-us]", "data.val_voices=1", "data.test_voices=1"]
     return []
+
+
+def sampler_overrides(config_text: str) -> list[str]:
+    """Spectrogram diffusion draws sample grids at validation: two sampler steps are enough to run that path."""
+    return ["generation.num_inference_steps=2"] if "audio_diffusion" in config_text else []
 
 
 def test_every_model_and_data_config_is_in_a_family():
@@ -78,7 +87,7 @@ def test_model_on_data_fast_dev_run(task, model, data, run_dir, cifar_root, text
         overrides += [f"model.name_or_path={tiny_llama}", "data/tokenizer=hf"]
     if model == "hf_seqcls":
         overrides += [f"model.name_or_path={tiny_bert_zip}"]
-    metrics = run_in_process(overrides, run_dir)
+    metrics = run_in_process([*overrides, *sampler_overrides(model)], run_dir)
     assert np.isfinite(metrics["test/loss"])
     if task.endswith("classification"):
         assert 0.0 <= metrics["test/acc"] <= 1.0
@@ -88,5 +97,5 @@ def test_model_on_data_fast_dev_run(task, model, data, run_dir, cifar_root, text
 def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file):
     text = (REPO / "conf" / "experiment" / f"{experiment}.yaml").read_text()
     extra = [o for data in DATASETS if f"override /data: {data}\n" in text for o in data_overrides(data, cifar_root, text_file)]
-    metrics = run_in_process([f"experiment={experiment}", *FAST, *extra], run_dir)
+    metrics = run_in_process([f"experiment={experiment}", *FAST, *extra, *sampler_overrides(text)], run_dir)
     assert np.isfinite(metrics["test/loss"])

@@ -1,8 +1,10 @@
-"""Generation: sampling settings, samplers (genlab's own LMs, diffusion), and writers of what was generated."""
+"""Generation: sampling settings, samplers (genlab's own LMs, diffusion), and writers of what was generated
+(text, images, audio)."""
 
+from genlab.generation.audio_settings import AudioGenerationSettings
 from genlab.generation.image_samples import ImageSamples
 from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.samples_callback import GenerationSamples
 from genlab.generation.settings import GenerationSettings
 
-__all__ = ["GenerationSamples", "GenerationSettings", "ImageGenerationSettings", "ImageSamples"]
+__all__ = ["AudioGenerationSettings", "GenerationSamples", "GenerationSettings", "ImageGenerationSettings", "ImageSamples"]

@@ -3,7 +3,9 @@ import logging
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.loggers import WandbLogger
 
+from genlab.generation.audio_writer import log_audio
 from genlab.generation.image_grid import labelled_grid
 from genlab.generation.image_settings import ImageGenerationSettings, class_requests
 from genlab.generation.image_writer import log_images, rows_by_prompt
@@ -14,7 +16,8 @@ log = logging.getLogger("genlab")
 class ImageSamples(L.Callback):
     """Every ``settings.every_n_epochs`` epochs, a grid of ``samples_per_class`` images per prompt (every class when
     generation.prompts is null) from the model in hand: ``samples/epoch_<n>.png`` in the run folder and a W&B image,
-    so the samples can be watched improving. Fixed seeds: the same noise every time."""
+    so the samples can be watched improving (spectrogram models also log each prompt's first sample as W&B audio).
+    Fixed seeds: the same noise every time."""
 
     def __init__(self, settings: ImageGenerationSettings, output_dir: str):
         self.settings = dataclasses.replace(settings, n_per_prompt=settings.samples_per_class)
@@ -33,4 +36,10 @@ class ImageSamples(L.Callback):
         path = self.folder / f"epoch_{trainer.current_epoch:03d}.png"
         grid.save(path)
         log_images(trainer, "samples", [grid], [f"epoch {trainer.current_epoch}"], step=trainer.global_step)
+        if hasattr(pl_module, "waveforms") and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
+            # spectrogram models: the first sample of each prompt as audio too (Griffin-Lim is the slow part)
+            first = [i for i, r in enumerate(requests) if r.sample == 0]
+            waves = pl_module.waveforms(images[first])
+            log_audio(trainer, "samples/audio", list(waves.numpy()), pl_module.sample_rate,
+                      [f"{requests[i].prompt}, epoch {trainer.current_epoch}" for i in first], step=trainer.global_step)
         log.info(f"epoch {trainer.current_epoch} samples: {path}")

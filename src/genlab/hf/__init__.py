@@ -1,7 +1,8 @@
-"""Pretrained Hugging Face models, tokenizers and diffusers pipelines from a hub id, a local folder or a GGUF file
+"""Pretrained Hugging Face models, tokenizers, diffusers pipelines and MusicGen from a hub id, a local folder or a GGUF file
 (imported lazily)."""
 
 from genlab.hf.diffusion import load_stable_diffusion
 from genlab.hf.loading import load_causal_lm, load_sequence_classifier, load_tokenizer
+from genlab.hf.musicgen import MusicGen, load_musicgen
 
-__all__ = ["load_causal_lm", "load_sequence_classifier", "load_stable_diffusion", "load_tokenizer"]
+__all__ = ["MusicGen", "load_causal_lm", "load_musicgen", "load_sequence_classifier", "load_stable_diffusion", "load_tokenizer"]

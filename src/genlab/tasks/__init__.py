@@ -1,8 +1,10 @@
 """LightningModules: loss, metrics and optimizers around a plain network. They never read the command line."""
 
+from genlab.tasks.audio_diffusion import AudioDiffusion
 from genlab.tasks.classification import Classification, SequenceClassification
 from genlab.tasks.diffusion import Diffusion
 from genlab.tasks.language_modeling import LanguageModeling
+from genlab.tasks.text_to_audio import TextToAudio
 from genlab.tasks.text_to_image import TextToImage
 
-__all__ = ["Classification", "Diffusion", "LanguageModeling", "SequenceClassification", "TextToImage"]
+__all__ = ["AudioDiffusion", "Classification", "Diffusion", "LanguageModeling", "SequenceClassification", "TextToAudio", "TextToImage"]

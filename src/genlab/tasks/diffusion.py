@@ -23,6 +23,8 @@ class Diffusion(StagedTask):
     batch, so epochs compare like for like.
     """
 
+    _not_hparams = ("net", "optimizer", "scheduler")  # objects, rebuilt from the run's config
+
     def __init__(
         self,
         net: nn.Module,
@@ -39,7 +41,7 @@ class Diffusion(StagedTask):
             raise ConfigError(f"task.class_dropout={class_dropout}: a share in [0, 1) (0 trains no unconditional model for guidance)")
         if ema_decay is not None and not 0 < ema_decay < 1:
             raise ConfigError(f"task.ema_decay={ema_decay}: must be in (0, 1), or null for no EMA")
-        self.save_hyperparameters(ignore=["net", "optimizer", "scheduler"], logger=False)
+        self.save_hyperparameters(ignore=list(self._not_hparams), logger=False)
         self.net = net
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.noise_scheduler = training_scheduler(num_train_timesteps, beta_schedule)
