@@ -1,10 +1,10 @@
 """How often a recognizer hears the word a spoken-digit generator was asked for, next to its score on real speech.
 
-    python scripts/audio_intelligibility.py [--n-per-word 30] [--guidance 1.5] [--eta 1.0] [--figure docs/figures/spoken_digits.png]
+    python scripts/audio_intelligibility.py [--n-per-word 30] [--guidance 5] [--eta 1.0] [--figure docs/figures/spoken_digits.png]
 
 1. The generator: `experiment=spoken_digits_diffusion` at its documented budget (trained into
    outputs/intelligibility/spoken_digits_diffusion unless that run exists); genlab-train predict=true writes
-   --n-per-word WAVs of every digit (EMA weights, DDIM 50, eta 1, guidance 1.5, Griffin-Lim) into that folder.
+   --n-per-word WAVs of every digit (EMA weights, DDIM 50, eta 1, guidance 5, Griffin-Lim) into that folder.
 2. Two recognizers listen to every WAV:
    - pocketsphinx: CMU's US-English ASR from PyPI, its search restricted to the ten digit words (not trained by us);
    - cnn: `experiment=spoken_digits_cnn` (outputs/intelligibility/spoken_digits_cnn), trained on the training voices.
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--classifier-run", type=Path, default=OUT / "spoken_digits_cnn")
     parser.add_argument("--generator-run", type=Path, default=OUT / "spoken_digits_diffusion")
     parser.add_argument("--n-per-word", type=int, default=30)
-    parser.add_argument("--guidance", type=float, default=1.5)
+    parser.add_argument("--guidance", type=float, default=5.0)
     parser.add_argument("--eta", type=float, default=1.0)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--skip-generation", action="store_true", help="score the WAVs already in the generator run")

@@ -193,3 +193,12 @@ def test_data_and_generation_mismatches_are_one_line(tmp_path, run_dir):
         run_in_process([*digits, "generation=audio"], run_dir)
     with pytest.raises(ConfigError, match="generation=image: task AudioDiffusion does not generate images"):
         run_in_process([*TINY, "train=false", "test=false", "predict=true", "generation=image", "logger=none"], run_dir)
+
+
+def test_voice_variants_are_names_espeak_accepts():
+    from genlab.audio.espeak import espeak_variants
+
+    variants = espeak_variants()
+    assert len(variants) >= 50 and len(set(variants)) == len(variants)
+    # the listing has a column after the file name for some variants ('(en-us 5)') and a name with a space
+    assert all(v.replace("_", "").replace("-", "").isalnum() for v in variants)

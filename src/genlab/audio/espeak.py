@@ -1,3 +1,4 @@
+import re
 import shutil
 import subprocess
 
@@ -17,9 +18,13 @@ def require_espeak() -> str:
 
 
 def espeak_variants() -> list[str]:
-    """The voice variants this espeak-ng has (``espeak-ng --voices=variant``), e.g. m1, f3, klatt, whisper."""
+    """The voice variants this espeak-ng has (``espeak-ng --voices=variant``), e.g. m1, f3, klatt, whisper: the
+    names after ``!v/`` in its File column. Names with a space (``Mr serious``) are left out: espeak-ng cannot take
+    them after a ``+``, and falls back to its default voice without a word."""
     out = subprocess.run([require_espeak(), "--voices=variant"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[-1].removeprefix("!v/") for line in out.splitlines()[1:] if line.strip()]
+    names = [re.search(r"!v/(\S+)(\s|$)", line) for line in out.splitlines()[1:]]
+    spaced = [re.search(r"!v/\S+ \S", line) for line in out.splitlines()[1:]]
+    return [m.group(1) for m, space in zip(names, spaced) if m and not space]
 
 
 def speak(text: str, voice: str, speed: int, pitch: int, sample_rate: int) -> np.ndarray:
