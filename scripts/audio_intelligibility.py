@@ -15,31 +15,18 @@ Prints the shares per word and overall (goal >= 0.70) and writes <generator run>
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from hydra.utils import instantiate
+from recipe_runs import REPO, ensure_trained, genlab_train
 
 from genlab.audio.recognize import ClassifierWords, PocketSphinxWords
 from genlab.audio.wav import read_wav
 from genlab.run_folder import load_module, run_checkpoint, run_config
 
-REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "outputs/intelligibility"
-
-
-def genlab_train(*args: str) -> None:
-    command = [sys.executable, "-m", "genlab.train", *args, "extras.print_config=false"]
-    print("+", " ".join(command), flush=True)
-    subprocess.run(command, cwd=REPO, check=True)
-
-
-def ensure_trained(experiment: str, run_dir: Path) -> None:
-    if not (run_dir / "checkpoints" / "last.ckpt").is_file():
-        genlab_train(f"experiment={experiment}", f"hydra.run.dir={run_dir}", "logger=[csv,wandb]")
 
 
 def share(recognizer, clips: list[tuple[np.ndarray, int]], labels: np.ndarray) -> tuple[float, np.ndarray]:

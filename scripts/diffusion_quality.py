@@ -13,29 +13,15 @@ Prints the share classified as the requested class, per class and overall (goal 
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+from recipe_runs import REPO, ensure_trained, genlab_train
 
 from genlab.data import FashionMNISTDataModule
 from genlab.run_folder import load_module, run_checkpoint, run_config
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def genlab_train(*args: str) -> None:
-    command = [sys.executable, "-m", "genlab.train", *args, "extras.print_config=false"]
-    print("+", " ".join(command), flush=True)
-    subprocess.run(command, cwd=REPO, check=True)
-
-
-def ensure_trained(experiment: str, run_dir: Path) -> None:
-    if not (run_dir / "checkpoints" / "last.ckpt").is_file():
-        genlab_train(f"experiment={experiment}", f"hydra.run.dir={run_dir}", "logger=[csv,wandb]")
 
 
 def classify(classifier_dir: Path, files: list[Path]) -> np.ndarray:

@@ -1,25 +1,14 @@
-import lightning as L
 import torch
-from torch import nn
 
 from genlab.generation.audio_settings import AudioGenerationSettings, check_duration
 from genlab.generation.image_settings import ImageRequest
+from genlab.tasks.pretrained import PretrainedGenerator
 
 DEFAULT_SECONDS = 5.0
 
 
-class TextToAudio(L.LightningModule):
+class TextToAudio(PretrainedGenerator):
     """Generation with a pretrained text-to-audio model (``net``: ``genlab.hf.MusicGen``) as prediction steps."""
-
-    takes_text = True
-    num_classes = None
-
-    def __init__(self, net: nn.Module):
-        super().__init__()
-        self.net = net
-
-    def output_shape(self, input_shape, num_classes) -> None:
-        return None  # nothing to dry-run: the model does not take the run's data
 
     @property
     def sample_rate(self) -> int:

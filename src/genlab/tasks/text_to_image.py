@@ -1,23 +1,12 @@
-import lightning as L
 import torch
-from torch import nn
 
 from genlab.generation.diffusion_sampling import sampling_scheduler
 from genlab.generation.image_settings import ImageGenerationSettings, ImageRequest
+from genlab.tasks.pretrained import PretrainedGenerator
 
 
-class TextToImage(L.LightningModule):
+class TextToImage(PretrainedGenerator):
     """Generation with a pretrained text-to-image pipeline (``net.pipeline``) as Lightning prediction steps."""
-
-    takes_text = True
-    num_classes = None
-
-    def __init__(self, net: nn.Module):
-        super().__init__()
-        self.net = net
-
-    def output_shape(self, input_shape, num_classes) -> None:
-        return None  # nothing to dry-run: the pipeline does not take the run's data
 
     @torch.no_grad()
     def generate(self, requests: list[ImageRequest], settings: ImageGenerationSettings) -> torch.Tensor:
