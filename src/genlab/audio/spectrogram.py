@@ -1,13 +1,21 @@
 import numpy as np
 
+PEAK = 0.9  # clips are brought to this peak before encoding (max_db is set for it), generated audio after decoding
+
+
+def normalize_peak(wave: np.ndarray) -> np.ndarray:
+    """``wave`` scaled to peak at ``PEAK``; (near-)silence is left as it is."""
+    top = float(np.abs(wave).max())
+    return wave * (PEAK / top) if top > 1e-4 else wave
+
 
 class MelSpectrogram:
     """A fixed-length waveform ↔ log-mel image in [0, 1] ([n_mels, frames], drawn as spectrograms are: low
     frequencies in the bottom row).
 
     Power mel spectrogram in dB, clipped to ``[max_db - dynamic_range_db, max_db]`` and scaled to [0, 1], so a
-    diffusion model sees an image in a fixed range and every clip is on the same scale (clips are peak-normalized
-    before encoding). ``to_waveform`` inverts it with librosa: mel → linear magnitudes (pseudo-inverse) → Griffin-Lim phase.
+    diffusion model sees an image in a fixed range and every clip is on the same scale (clips are normalized to
+    ``PEAK`` before encoding). ``to_waveform`` inverts it with librosa: mel → linear magnitudes (pseudo-inverse) → Griffin-Lim phase.
     """
 
     def __init__(

@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from genlab.audio.espeak import require_espeak, speak
+from genlab.audio.spectrogram import normalize_peak
 from genlab.errors import ConfigError
 
 log = logging.getLogger("genlab")
-
-_PEAK = 0.9
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,7 @@ def synthesize(words: list[str], utterances: list[Utterance], sample_rate: int, 
     from rich.progress import track
 
     def one(u: Utterance) -> np.ndarray:
-        wave = speak(words[u.word], u.voice, u.speed, u.pitch, sample_rate)
-        return wave * (_PEAK / max(float(np.abs(wave).max()), 1e-6))
+        return normalize_peak(speak(words[u.word], u.voice, u.speed, u.pitch, sample_rate))
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # espeak-ng runs as a process: threads suffice
         waves = list(track(pool.map(one, utterances), total=len(utterances), description=f"espeak-ng: {len(utterances)} utterances"))

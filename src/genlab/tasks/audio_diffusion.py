@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from genlab.audio.spectrogram import MelSpectrogram
+from genlab.audio.spectrogram import MelSpectrogram, normalize_peak
 from genlab.generation.audio_settings import AudioGenerationSettings, check_duration
 from genlab.tasks.diffusion import Diffusion
 
@@ -11,7 +11,6 @@ class AudioDiffusion(Diffusion):
     each generated spectrogram turned into a waveform by ``spectrogram.to_waveform`` (Griffin-Lim)."""
 
     _not_hparams = (*Diffusion._not_hparams, "spectrogram")
-    peak = 0.9  # clips are normalized to the training clips' peak: Griffin-Lim's loudness is arbitrary
 
     def __init__(self, net, optimizer, spectrogram: MelSpectrogram, **kwargs):
         super().__init__(net, optimizer, **kwargs)
@@ -20,10 +19,6 @@ class AudioDiffusion(Diffusion):
     @property
     def sample_rate(self) -> int:
         return self.spectrogram.sample_rate
-
-    def _normalized(self, wave: np.ndarray) -> np.ndarray:
-        top = float(np.abs(wave).max())
-        return wave * (self.peak / top) if top > 1e-4 else wave
 
     def predict_step(self, batch: dict, batch_idx: int) -> dict:
         settings: AudioGenerationSettings = batch["settings"]
@@ -35,6 +30,7 @@ class AudioDiffusion(Diffusion):
         return {"requests": batch["requests"], "spectrograms": images, "audio": audio, "sample_rate": self.sample_rate}
 
     def waveforms(self, images: torch.Tensor, length: int | None = None) -> torch.Tensor:
-        """[B, samples] audio of [B, 1, n_mels, frames] spectrogram images in [0, 1], cut to ``length``."""
+        """[B, samples] audio of [B, 1, n_mels, frames] spectrogram images in [0, 1], cut to ``length``, at the
+        training clips' peak (Griffin-Lim's loudness is arbitrary)."""
         length = length or self.spectrogram.num_samples
-        return torch.from_numpy(np.stack([self._normalized(self.spectrogram.to_waveform(image[0].numpy()))[:length] for image in images]))
+        return torch.from_numpy(np.stack([normalize_peak(self.spectrogram.to_waveform(image[0].numpy()))[:length] for image in images]))
