@@ -8,10 +8,14 @@ import lightning as L
 
 
 class KillAtEpoch(L.Callback):
-    def __init__(self, epoch: int, marker: str):
-        self.epoch, self.marker = epoch, Path(marker)
+    """run_dir_name: only in the run whose folder has this name (a sweep's job number)."""
+
+    def __init__(self, epoch: int, marker: str, run_dir_name: str | None = None):
+        self.epoch, self.marker, self.run_dir_name = epoch, Path(marker), run_dir_name
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.run_dir_name is not None and Path(trainer.default_root_dir).name != str(self.run_dir_name):
+            return
         if trainer.current_epoch == self.epoch and not self.marker.exists():
             self.marker.write_text("killed")
             os.kill(os.getpid(), signal.SIGKILL)

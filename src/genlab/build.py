@@ -12,6 +12,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_class, get_method, instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.loggers import Logger, WandbLogger
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from genlab.callbacks import RNGStateCallback
@@ -28,7 +29,12 @@ class RunContext:
     output_dir: Path
     overrides: list[str] = field(default_factory=list)
     choices: dict[str, str] = field(default_factory=dict)
-    group: str | None = None
+    group: str | None = None  # the W&B group of the multirun this run is a job of
+    swept: dict[str, str] = field(default_factory=dict)  # the values the sweep chose for this job, by key
+
+    @property
+    def in_sweep(self) -> bool:
+        return self.group is not None
 
 
 @dataclass
@@ -128,7 +134,9 @@ def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
         extra = {}
         if issubclass(get_class(node._target_), WandbLogger):
             tags = [f"{group}:{choice}" for group, choice in ctx.choices.items() if group.split("/")[0] not in _UNTAGGED]
-            extra = {"id": wandb_run_id(ctx.output_dir), "group": ctx.group, "tags": [*cfg.tags, *tags][:64]}
+            # other DDP ranks log nothing, and must not race rank 0 for the id file
+            run_id = wandb_run_id(ctx.output_dir) if rank_zero_only.rank == 0 else None
+            extra = {"id": run_id, "group": ctx.group, "tags": [*cfg.tags, *tags][:64]}
         loggers.append(instantiate_section(node, f"logger.{name}", **extra))
     return loggers
 

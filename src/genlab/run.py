@@ -8,6 +8,7 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.model_helpers import is_overridden
 from omegaconf import DictConfig, OmegaConf
 
@@ -29,11 +30,19 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
     if cfg.extras.ignore_warnings:
         warnings.filterwarnings("ignore", module="lightning")
     output_dir = Path(ctx.output_dir)
+    finished = output_dir / "metrics.json"
+    if ctx.in_sweep and finished.is_file():
+        # a sweep run again in its folder (resumed, or requeued by a cluster): this job is done
+        log.info(f"job already finished in {output_dir}: its metrics are taken from {finished.name}")
+        return json.loads(finished.read_text())
+    # DDP ranks other than 0 build and train alongside, but write nothing of their own
+    writes = rank_zero_only.rank == 0
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    if cfg.extras.print_config:
+    if writes:
+        (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if cfg.extras.print_config and writes:
         print_config(cfg)
-    ckpt_path = checkpoint_to_resume(cfg, output_dir)
+    ckpt_path = checkpoint_to_resume(cfg, output_dir, ctx.in_sweep)
     if cfg.seed is not None:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
 
@@ -86,12 +95,19 @@ def scalar_metrics(exp: Experiment) -> dict[str, float]:
     return {k: float(v) for k, v in exp.trainer.callback_metrics.items() if v.numel() == 1}
 
 
-def checkpoint_to_resume(cfg: DictConfig, output_dir: Path) -> str | None:
-    """The checkpoint to continue from (train) or to load weights from (train=false: test and predict)."""
+def checkpoint_to_resume(cfg: DictConfig, output_dir: Path, in_sweep: bool = False) -> str | None:
+    """The checkpoint to continue from (train) or to load weights from (train=false: test and predict).
+
+    A sweep's job whose folder already holds a checkpoint was started before (an interrupted Optuna trial, a
+    requeued cluster job): it continues from it.
+    """
     if cfg.ckpt_path:
         if not Path(cfg.ckpt_path).is_file():
             raise ConfigError(f"ckpt_path={cfg.ckpt_path}: no such file; point it at a .ckpt (e.g. <run>/checkpoints/last.ckpt)")
         return str(cfg.ckpt_path)
+    if in_sweep and cfg.train:
+        last = newest_checkpoint(output_dir)
+        return None if last is None else str(last)
     if cfg.resume:
         last = newest_checkpoint(output_dir)
         if last is None:
@@ -120,6 +136,9 @@ def log_hyperparameters(exp: Experiment, cfg: DictConfig, ctx: RunContext) -> No
     params = OmegaConf.to_container(cfg, resolve=True)
     params["overrides"] = list(ctx.overrides)
     params["choices"] = dict(ctx.choices)
+    if ctx.swept:
+        # their own config columns, so that W&B's table and parallel coordinates compare a sweep's jobs at once
+        params["sweep"] = dict(ctx.swept)
     for logger in exp.trainer.loggers:
         logger.log_hyperparams(params)
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import hydra
+from lightning_utilities.core.rank_zero import rank_zero_only
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -17,9 +18,11 @@ from omegaconf import DictConfig
 from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
 from genlab.config.errors import USER_ERRORS, describe
-from genlab.errors import GenlabError
+from genlab.errors import ConfigError, GenlabError
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+log = logging.getLogger("genlab")
 
 register_schema()
 register_resolvers()
@@ -39,15 +42,54 @@ def _hydra_main(cfg: DictConfig) -> float | None:
         overrides=list(hydra_cfg.overrides.task),
         choices={k: v for k, v in hydra_cfg.runtime.choices.items() if v is not None},
         group=f"{cfg.task_name}-{Path(hydra_cfg.sweep.dir).name}" if multirun else None,
+        swept=swept_values(hydra_cfg) if multirun else {},
     )
     try:
         metrics = run(cfg, ctx)
-    except GenlabError as e:
+    except Exception as e:
+        if _raised_on_every_rank(e) and getattr(rank_zero_only, "rank", 0) != 0:
+            # a DDP child: rank 0 raised the same and reports it; exiting with an error would make Lightning
+            # kill rank 0, and with it a sweep running in that process
+            raise SystemExit(0) from None
         if multirun:
-            raise  # the sweep records this job as failed and goes on
-        _exit_with(e)  # before Hydra adds its "Error executing job" line
-    value = metrics.get(cfg.monitor)
-    return None if value is None else float(value)
+            log.exception(f"job {hydra_cfg.job.num} failed")  # into the job's log; the sweep records it and goes on
+            raise
+        if isinstance(e, GenlabError):
+            _exit_with(e)  # before Hydra adds its "Error executing job" line
+        raise
+    return optimized_value(metrics, cfg)
+
+
+def optimized_value(metrics: dict[str, float], cfg: DictConfig) -> float | None:
+    """What a sweep optimizes: ``optimized_metric`` (by default ``monitor``) among the run's final metrics."""
+    name = cfg.get("optimized_metric") or cfg.monitor
+    if name not in metrics:
+        if cfg.get("optimized_metric"):
+            raise ConfigError(f"optimized_metric={name} is not among the run's final metrics ({', '.join(sorted(metrics))})")
+        return None
+    return float(metrics[name])
+
+
+def swept_values(hydra_cfg: DictConfig) -> dict[str, str]:
+    """The values a sweep chose for this job, by key: overrides that the sweep varies, as sweep syntax on the
+    command line (recorded in the sweep folder's multirun.yaml) or as ``hydra.sweeper.params``."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    parser = OverridesParser.create()
+    keys = set((hydra_cfg.sweeper.get("params") or {}).keys())
+    recorded = Path(hydra_cfg.sweep.dir) / "multirun.yaml"
+    if recorded.is_file():
+        command_line = OmegaConf.load(recorded).hydra.overrides.task
+        keys |= {o.get_key_element() for o in parser.parse_overrides(list(command_line)) if o.is_sweep_override()}
+    job = parser.parse_overrides(list(hydra_cfg.overrides.task))
+    return {o.get_key_element(): o.get_value_element_as_str() for o in job if o.get_key_element() in keys}
+
+
+def _raised_on_every_rank(error: BaseException) -> bool:
+    """Errors that genlab raises on all DDP ranks at once: config errors, a diverged loss, a pruned trial."""
+    optuna = sys.modules.get("optuna")
+    return isinstance(error, GenlabError) or (optuna is not None and isinstance(error, optuna.TrialPruned))
 
 
 def _log_through_hydra(*names: str) -> None:

@@ -1,4 +1,6 @@
+from genlab.callbacks.finite_loss import FiniteLoss, TrainingDiverged
+from genlab.callbacks.optuna_pruning import OptunaPruning
 from genlab.callbacks.rng_state import RNGStateCallback
 from genlab.callbacks.throughput import Throughput
 
-__all__ = ["RNGStateCallback", "Throughput"]
+__all__ = ["FiniteLoss", "OptunaPruning", "RNGStateCallback", "Throughput", "TrainingDiverged"]

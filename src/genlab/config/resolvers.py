@@ -62,6 +62,9 @@ def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.cwd"):
         # Not ${hydra:runtime.cwd}: a multirun resolves the sweep folder before HydraConfig exists.
         OmegaConf.register_new_resolver("genlab.cwd", os.getcwd)
+    if not OmegaConf.has_resolver("genlab.overrides_hash"):
+        # names an Optuna study after the command that started it, so that the same command continues it
+        OmegaConf.register_new_resolver("genlab.overrides_hash", overrides_hash)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
         OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

@@ -38,6 +38,8 @@ class RunSchema:
     ckpt_path: Optional[str] = None
     monitor: str = "val/acc"
     monitor_mode: str = "max"
+    # the final metric a run returns to a sweep (Optuna optimizes it); null: monitor
+    optimized_metric: Optional[str] = None
     # Each group is validated against the signature of the class its _target_ names (genlab.config.validate).
     model: Any = MISSING
     data: Any = MISSING

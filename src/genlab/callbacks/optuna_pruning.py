@@ -1,0 +1,41 @@
+"""Optuna pruning for trials that run as separate jobs (Hydra multirun): the trial is found in the study's
+storage by its number, so the job needs no handle from the sweeper."""
+
+from typing import Any
+
+import lightning as L
+
+
+class OptunaPruning(L.Callback):
+    """After each validation, reports ``monitor`` to the trial (step = epoch, comparable across batch sizes) and
+    raises ``optuna.TrialPruned`` when the study's pruner gives up on it; the sweeper records the trial as PRUNED.
+
+    ``pruner`` must be the sweeper's: Optuna keeps no pruner in the storage.
+    """
+
+    def __init__(self, storage: str, study_name: str, trial_number: int, monitor: str, pruner: Any = None):
+        self.storage, self.study_name, self.trial_number = storage, study_name, int(trial_number)
+        self.monitor, self.pruner = monitor, pruner
+        self._trial = None
+
+    def _find_trial(self):
+        import optuna
+
+        study = optuna.load_study(study_name=self.study_name, storage=self.storage, pruner=self.pruner)
+        trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, self.trial_number)
+        return optuna.trial.Trial(study, trial_id)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        value = trainer.callback_metrics.get(self.monitor)
+        if trainer.sanity_checking or value is None:
+            return
+        prune = False
+        if trainer.is_global_zero:
+            self._trial = self._trial or self._find_trial()
+            self._trial.report(float(value), step=trainer.current_epoch)
+            prune = self._trial.should_prune()
+        # every rank stops together, or the others would wait for the pruned one forever
+        if trainer.strategy.broadcast(prune):
+            import optuna
+
+            raise optuna.TrialPruned(f"{self.monitor}={float(value):.4g} at epoch {trainer.current_epoch}")

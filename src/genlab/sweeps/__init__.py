@@ -1,0 +1,1 @@
+"""Hyperparameter sweeps: a resumable, failure-tolerant Optuna study driven by Hydra's multirun."""

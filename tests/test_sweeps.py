@@ -1,0 +1,102 @@
+"""Optuna sweeps as users run them (genlab-train hparams_search=optuna ...): failures recorded, kills resumed."""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+
+optuna = pytest.importorskip("optuna")
+
+# Optimizer and batch size fixed on the command line: they leave the search space, which is then model.dropout.
+DIGITS_SWEEP = [
+    "hparams_search=optuna",
+    "experiment=digits_ffn",
+    "task.optimizer.lr=0.005",
+    "task.optimizer.weight_decay=0",
+    "data.batch_size=32",
+    "trainer.max_epochs=3",
+    "logger=csv",
+    "extras.print_config=false",
+    "callbacks.rich_progress_bar=null",
+]
+TESTS = Path(__file__).parent
+
+
+def study_folder(cwd: Path) -> Path:
+    (folder,) = (cwd / "outputs" / "digits_ffn" / "optuna").iterdir()
+    return folder
+
+
+def read_trials(folder: Path) -> list[dict]:
+    with open(folder / "trials.csv", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path):
+    # the grid gives each dropout exactly one trial; 1.5 is refused by torch when the net is built
+    args = [*DIGITS_SWEEP, "hydra/sweeper/sampler=grid", "model.dropout=choice(0.0,0.1,0.2,1.5)"]
+    result = run_cli(args, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = study_folder(tmp_path)
+    trials = read_trials(folder)
+    assert sorted(t["model.dropout"] for t in trials) == ["0.0", "0.1", "0.2", "1.5"]
+    by_state = {state: [t for t in trials if t["state"] == state] for state in ("COMPLETE", "FAIL")}
+    assert len(by_state["COMPLETE"]) == 3 and len(by_state["FAIL"]) == 1
+    (failed,) = by_state["FAIL"]
+    assert failed["model.dropout"] == "1.5" and "dropout probability" in failed["failure"]
+    # the three results are the jobs' own metrics, and the study in SQLite says the same
+    for trial in by_state["COMPLETE"]:
+        metrics = json.loads((folder / trial["number"] / "metrics.json").read_text())
+        assert float(trial["value"]) == pytest.approx(metrics["val/acc"], rel=1e-5)
+    study = optuna.load_study(study_name=folder.name, storage=f"sqlite:///{folder / 'optuna.db'}")
+    assert [t.state.name for t in study.trials].count("FAIL") == 1
+    assert study.trials[int(failed["number"])].user_attrs["failure"] == failed["failure"]
+    assert "1 fail" in result.stderr + result.stdout
+
+
+def test_a_killed_sweep_continues_without_repeating_trials(tmp_path):
+    """Killed (SIGKILL, like a lost node) during its third trial; the same command then runs the third trial on
+    from its checkpoint and the fourth, and leaves the first two alone."""
+    env = {"PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    marker = tmp_path / "killed"
+    args = [*DIGITS_SWEEP, "hydra.sweeper.n_trials=4", "model.dropout=interval(0.0,0.5)", "hydra/sweeper/pruner=none"]
+    kill = ["+callbacks.kill._target_=killer.KillAtEpoch", "+callbacks.kill.epoch=2", f"+callbacks.kill.marker={marker}",
+            "+callbacks.kill.run_dir_name='2'"]
+    first = run_cli([*args, *kill], cwd=tmp_path, env=env, timeout=600)
+    assert first.returncode != 0 and marker.exists(), first.stderr[-3000:]
+    folder = study_folder(tmp_path)
+    storage = f"sqlite:///{folder / 'optuna.db'}"
+    before = optuna.load_study(study_name=folder.name, storage=storage).trials
+    assert [t.state.name for t in before] == ["COMPLETE", "COMPLETE", "RUNNING"]
+    finished_at = {n: (folder / str(n) / "metrics.json").stat().st_mtime_ns for n in (0, 1)}
+
+    second = run_cli([*args, *kill], cwd=tmp_path, env=env, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    after = optuna.load_study(study_name=folder.name, storage=storage).trials
+    assert [t.number for t in after] == [0, 1, 2, 3]
+    assert [t.state.name for t in after] == ["COMPLETE"] * 4
+    assert [t.params for t in after[:3]] == [t.params for t in before]
+    assert len({t.params["model.dropout"] for t in after}) == 4
+    assert {n: (folder / str(n) / "metrics.json").stat().st_mtime_ns for n in (0, 1)} == finished_at
+    log = (folder / "2" / "digits_ffn.log").read_text()
+    assert "resuming from" in log and "epoch" in log
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["0", "1", "2", "3"]
+
+
+def test_a_trial_the_pruner_gives_up_on_stops_early(tmp_path):
+    # lr 1e-7 leaves validation accuracy near chance after the first epoch: below the threshold, it is pruned
+    pruner = ["hydra/sweeper/pruner=threshold", "hydra.sweeper.pruner.lower=0.5"]
+    fixed = [a for a in DIGITS_SWEEP if not a.startswith("task.optimizer.lr=")]
+    args = [*fixed, "hydra/sweeper/sampler=grid", "task.optimizer.lr=choice(0.005,0.0000001)", *pruner]
+    result = run_cli(args, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = study_folder(tmp_path)
+    states = {float(t["task.optimizer.lr"]): t for t in read_trials(folder)}
+    assert states[0.005]["state"] == "COMPLETE" and states[1e-7]["state"] == "PRUNED"
+    pruned = folder / states[1e-7]["number"]
+    # stopped after its first validation: one epoch of rows in its CSV, no test metrics
+    epochs = {row["epoch"] for row in csv.DictReader(open(pruned / "csv" / "metrics.csv")) if row.get("val/acc")}
+    assert epochs == {"0"} and not (pruned / "metrics.json").exists()
