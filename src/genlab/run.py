@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from genlab.build import Experiment, RunContext, build
 from genlab.config.resolvers import newest_checkpoint
 from genlab.config.validate import validate_config
+from genlab.distributed import release_ranks
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict
 from genlab.reporting import print_config, print_summary
@@ -68,6 +69,7 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
             predict(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
     finally:
         finish_wandb(exp)
+        release_ranks(exp.trainer)
     if exp.trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
         print_summary(metrics, output_dir, exp.trainer)

@@ -19,6 +19,7 @@ from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
 from genlab.config.errors import USER_ERRORS, describe
 from genlab.errors import ConfigError, GenlabError
+from genlab.sweeps import SWEEP_ENV
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -33,15 +34,16 @@ def _hydra_main(cfg: DictConfig) -> float | None:
     from genlab.build import RunContext
     from genlab.run import run
 
-    _log_through_hydra("lightning.pytorch", "lightning.fabric")
+    _log_through_hydra("lightning", "lightning.pytorch", "lightning.fabric")
 
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    sweep = Path(str(hydra_cfg.sweep.dir)).name if multirun else os.environ.get(SWEEP_ENV)
     ctx = RunContext(
         output_dir=Path(hydra_cfg.runtime.output_dir),
         overrides=list(hydra_cfg.overrides.task),
         choices={k: v for k, v in hydra_cfg.runtime.choices.items() if v is not None},
-        group=f"{cfg.task_name}-{Path(hydra_cfg.sweep.dir).name}" if multirun else None,
+        group=f"{cfg.task_name}-{sweep}" if sweep else None,
         swept=swept_values(hydra_cfg) if multirun else {},
     )
     try:
