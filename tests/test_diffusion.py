@@ -221,3 +221,16 @@ def test_a_prompt_asked_for_twice_gets_its_own_row_and_files():
     rows = rows_by_prompt(requests, torch.zeros(4, 1, 8, 8))
     assert [(prompt, len(images)) for prompt, images in rows] == [("3", 2), ("3", 2)]
     assert len({file_stem(r.prompt, r.sample, r.index) for r in requests}) == 4
+
+
+def test_the_report_embeds_the_grid_and_the_last_training_samples(trained, capsys):
+    from genlab.report.cli import main as genlab_report
+
+    run_dir, _ = trained
+    genlab_report([str(run_dir), "--out", str(run_dir.parent / "report")])
+    page = (run_dir.parent / "report" / "report.html").read_text()
+    markdown = (run_dir.parent / "report" / "report.md").read_text()
+    for relative in ("../digits/grid.png", "../digits/samples/epoch_002.png"):
+        assert f"<img src='{relative}'" in page and f"]({relative})" in markdown
+        assert (run_dir.parent / "report" / relative).is_file()
+    assert "epoch_001.png" not in page  # the latest training samples only

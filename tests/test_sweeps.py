@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from helpers import run_cli
 
+from genlab.report.cli import main as genlab_report
+from genlab.report.runs import read_metrics_csv
+
 optuna = pytest.importorskip("optuna")
 
 # Optimizer and batch size fixed on the command line: they leave the search space, which is then model.dropout.
@@ -35,12 +38,18 @@ def read_trials(folder: Path) -> list[dict]:
         return list(csv.DictReader(file))
 
 
-def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path):
-    # the grid gives each dropout exactly one trial; 1.5 is refused by torch when the net is built
+@pytest.fixture(scope="module")
+def failing_sweep(tmp_path_factory):
+    """Four trials, one per dropout (a grid); 1.5 is refused by torch when the net is built."""
+    cwd = tmp_path_factory.mktemp("sweep")
     args = [*DIGITS_SWEEP, "hydra/sweeper/sampler=grid", "model.dropout=choice(0.0,0.1,0.2,1.5)"]
-    result = run_cli(args, cwd=tmp_path, timeout=600)
+    result = run_cli(args, cwd=cwd, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    folder = study_folder(tmp_path)
+    return study_folder(cwd), result
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(failing_sweep):
+    folder, result = failing_sweep
     trials = read_trials(folder)
     assert sorted(t["model.dropout"] for t in trials) == ["0.0", "0.1", "0.2", "1.5"]
     by_state = {state: [t for t in trials if t["state"] == state] for state in ("COMPLETE", "FAIL")}
@@ -100,3 +109,31 @@ def test_a_trial_the_pruner_gives_up_on_stops_early(tmp_path):
     # stopped after its first validation: one epoch of rows in its CSV, no test metrics
     epochs = {row["epoch"] for row in csv.DictReader(open(pruned / "csv" / "metrics.csv")) if row.get("val/acc")}
     assert epochs == {"0"} and not (pruned / "metrics.json").exists()
+
+
+def test_the_report_of_a_sweep_matches_its_runs_csv_metrics(failing_sweep, capsys):
+    folder, _ = failing_sweep
+    genlab_report([str(folder)])
+    assert "4 run(s); best: " in capsys.readouterr().out
+    markdown = (folder / "report" / "report.md").read_text()
+    assert (folder / "report" / "curves.png").stat().st_size > 10_000
+    assert "![curves](curves.png)" in markdown and "<img src='curves.png'" in (folder / "report" / "report.html").read_text()
+    table = [line for line in markdown.splitlines() if line.startswith("| `")]
+    cells_of = lambda line: [c.strip() for c in line.split("|")[1:-1]]  # noqa: E731
+    header = cells_of(next(line for line in markdown.splitlines() if line.startswith("| run |")))
+    assert len(table) == 4
+    best_acc, best_row = -1.0, None
+    for line in table:
+        cells = dict(zip(header, cells_of(line)))
+        run = folder / cells["run"].strip("`")
+        # the swept value is the only override that differs, and is the run's own
+        assert cells["overrides"] == next(o for o in (run / ".hydra" / "overrides.yaml").read_text().split("- ") if o.startswith("model.dropout")).strip()
+        if cells["status"].startswith("fail"):
+            assert "dropout probability" in cells["status"] and cells["val/acc"] == ""
+            continue
+        _, final = read_metrics_csv(run / "csv" / "metrics.csv")
+        for column in ("val/acc", "val/loss", "test/acc", "test/loss"):
+            assert float(cells[column]) == pytest.approx(final[column], abs=5e-5), (run, column)
+        if final["val/acc"] > best_acc:
+            best_acc, best_row = final["val/acc"], cells["run"]
+    assert f"**Best run** by val/acc (max): {best_row}, val/acc = {best_acc:.4f}" in markdown
