@@ -19,3 +19,16 @@ class KillAtEpoch(L.Callback):
         if trainer.current_epoch == self.epoch and not self.marker.exists():
             self.marker.write_text("killed")
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SignalAtEpoch(L.Callback):
+    """Sends its own process a signal once, at the start of an epoch: SIGUSR2 is how SLURM (and submitit's local
+    executor) tell a job it is about to be preempted or timed out."""
+
+    def __init__(self, epoch: int, marker: str, signal_name: str = "SIGUSR2"):
+        self.epoch, self.marker, self.signum = epoch, Path(marker), getattr(signal, signal_name)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == self.epoch and not self.marker.exists():
+            self.marker.write_text(f"signalled at epoch {self.epoch}")
+            os.kill(os.getpid(), self.signum)

@@ -137,3 +137,27 @@ def test_the_report_of_a_sweep_matches_its_runs_csv_metrics(failing_sweep, capsy
         if final["val/acc"] > best_acc:
             best_acc, best_row = final["val/acc"], cells["run"]
     assert f"**Best run** by val/acc (max): {best_row}, val/acc = {best_acc:.4f}" in markdown
+
+
+def test_a_preempted_cluster_job_requeues_and_continues_from_its_checkpoint(tmp_path):
+    """hydra/launcher=submitit_local runs the job as SLURM would; at epoch 2 it gets SIGUSR2, SLURM's (and
+    submitit's) preemption signal: submitit requeues it and the job continues from last.ckpt in its own folder."""
+    env = {"PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    marker = tmp_path / "preempted"
+    args = ["-m", "hydra/launcher=submitit_local", "experiment=digits_ffn", "trainer.max_epochs=4", "logger=csv",
+            "callbacks.rich_progress_bar=null", "extras.print_config=false", "model.hidden_size=32",
+            "+callbacks.preempt._target_=killer.SignalAtEpoch", "+callbacks.preempt.epoch=2",
+            f"+callbacks.preempt.marker={marker}"]
+    result = run_cli(args, cwd=tmp_path, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert marker.exists()
+    (sweep,) = (tmp_path / "outputs" / "digits_ffn" / "multiruns").iterdir()
+    job = sweep / "0"
+    log = (job / "digits_ffn.log").read_text()
+    assert "this job is preempted" in log and "Requeued job" in log
+    assert f"resuming from {job / 'checkpoints' / 'last.ckpt'}" in log
+    # one job, trained to the end once: epochs 0-1 before the signal, 2-3 after the requeue
+    curves, _ = read_metrics_csv(job / "csv" / "metrics.csv")
+    assert sorted(curves["val/acc"]) == [39, 79, 119, 159]
+    assert json.loads((job / "metrics.json").read_text())["test/acc"] > 0.5
+    assert sorted(p.name for p in sweep.iterdir()) == [".submitit", "0", "multirun.yaml"]

@@ -7,6 +7,7 @@ everything heavy load inside the run.
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import hydra
@@ -27,6 +28,9 @@ log = logging.getLogger("genlab")
 
 register_schema()
 register_resolvers()
+# conf/hydra/launcher/submitit_*.yaml document the submitit plugin's settings under the plugin's own names, which
+# Hydra checks against the plugin's schema (what we want) while warning that it may stop doing so one day
+warnings.filterwarnings("ignore", message=".*is validated against ConfigStore schema with the same name.*")
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")

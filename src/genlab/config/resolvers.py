@@ -39,10 +39,12 @@ def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | 
 
 
 def newest_checkpoint(run_folder: str | Path) -> Path | None:
-    """What a resumed run continues from: the newer of ``checkpoints/last.ckpt`` (every epoch) and the step
-    checkpoints in ``checkpoints/steps/`` (callbacks=[default,step_checkpoints]), or None."""
+    """What a resumed run continues from: the newest of ``checkpoints/last.ckpt`` (every epoch), the step
+    checkpoints in ``checkpoints/steps/`` (callbacks=[default,step_checkpoints]) and the ``hpc_ckpt_*.ckpt`` that
+    Lightning saves in the run folder when SLURM signals a requeue, or None."""
     folder = Path(run_folder) / "checkpoints"
-    candidates = [p for p in (folder / "last.ckpt", *folder.glob("steps/*.ckpt")) if p.is_file()]
+    saved = (folder / "last.ckpt", *folder.glob("steps/*.ckpt"), *Path(run_folder).glob("hpc_ckpt_*.ckpt"))
+    candidates = [p for p in saved if p.is_file()]
     return max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)
 
 
