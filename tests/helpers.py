@@ -53,3 +53,13 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 300, env: dict | None =
         timeout=timeout,
         env=full_env,
     )
+
+
+def leet_inspect(run_folder: Path, *flags: str) -> str:
+    """`wandb leet inspect --json` of the run folder's offline W&B run."""
+    (segment,) = run_folder.glob("wandb/offline-run-*")
+    wandb_cli = Path(sys.executable).with_name("wandb")
+    out = subprocess.run([str(wandb_cli), "leet", "inspect", *flags, "--json", str(segment)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "WANDB_MODE": "offline"})
+    assert out.returncode == 0, out.stderr
+    return out.stdout

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+from helpers import leet_inspect, run_cli
 
 from genlab.report.cli import main as genlab_report
 from genlab.report.runs import read_metrics_csv
@@ -42,7 +42,8 @@ def read_trials(folder: Path) -> list[dict]:
 def failing_sweep(tmp_path_factory):
     """Four trials, one per dropout (a grid); 1.5 is refused by torch when the net is built."""
     cwd = tmp_path_factory.mktemp("sweep")
-    args = [*DIGITS_SWEEP, "hydra/sweeper/sampler=grid", "model.dropout=choice(0.0,0.1,0.2,1.5)"]
+    args = [*(a for a in DIGITS_SWEEP if a != "logger=csv"), "hydra/sweeper/sampler=grid", "model.dropout=choice(0.0,0.1,0.2,1.5)",
+            "logger=[csv,wandb]"]
     result = run_cli(args, cwd=cwd, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return study_folder(cwd), result
@@ -64,6 +65,12 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(failing_sweep):
     assert [t.state.name for t in study.trials].count("FAIL") == 1
     assert study.trials[int(failed["number"])].user_attrs["failure"] == failed["failure"]
     assert "1 fail" in result.stderr + result.stdout
+    # one W&B group for the study, the sampled dropout as its only sweep column (lr, batch size were fixed)
+    for trial in by_state["COMPLETE"]:
+        summary = json.loads(leet_inspect(folder / trial["number"], "--summary"))
+        assert summary["config"]["sweep"] == {"model.dropout": float(trial["model.dropout"])}
+        run = next(json.loads(line)["run"] for line in leet_inspect(folder / trial["number"]).splitlines() if '"type":"run"' in line)
+        assert run["run_group"] == f"digits_ffn-{folder.name}"
 
 
 def test_a_killed_sweep_continues_without_repeating_trials(tmp_path):

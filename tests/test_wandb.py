@@ -1,25 +1,15 @@
 """The offline W&B run holds the metrics, the resolved config, the overrides and the choices as tags."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from helpers import run_in_process
+from helpers import leet_inspect, run_cli, run_in_process
 
 
 def test_offline_wandb_run_reads_back(run_dir):
     overrides = ["data=digits", "trainer.max_epochs=2", "logger=[wandb,csv]", "extras.print_config=false"]
     metrics = run_in_process(overrides, run_dir)
-    (segment,) = (run_dir / "wandb").glob("offline-run-*")
-    wandb_cli = Path(sys.executable).with_name("wandb")
-    out = subprocess.run(
-        [str(wandb_cli), "leet", "inspect", "--summary", "--json", str(segment)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "WANDB_MODE": "offline"},
-    )
-    assert out.returncode == 0, out.stderr
-    record = json.loads(out.stdout)
+    record = json.loads(leet_inspect(run_dir, "--summary"))
     assert record["run_id"] == (run_dir / "wandb_id").read_text()
     assert record["state"] == "finished"
     summary = record["summary"]
@@ -35,3 +25,20 @@ def test_offline_wandb_run_reads_back(run_dir):
     # and the CSV log, readable without W&B
     csv = (run_dir / "csv" / "metrics.csv").read_text().splitlines()
     assert "test/acc" in csv[0] and len(csv) > 2
+
+
+def test_a_multirun_is_one_wandb_group_with_the_swept_values_as_columns(tmp_path):
+    args = ["-m", "data=digits", "trainer.max_epochs=1", "logger=[wandb,csv]", "extras.print_config=false",
+            "model.hidden_size=16,32", "task.optimizer.lr=0.003"]
+    result = run_cli(args, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep,) = (tmp_path / "outputs" / "train" / "multiruns").iterdir()
+    records = [[json.loads(line) for line in leet_inspect(sweep / job).splitlines()] for job in ("0", "1")]
+    runs = [next(r["run"] for r in job if r["type"] == "run") for job in records]
+    assert {r["run_group"] for r in runs} == {f"train-{sweep.name}"}
+    assert len({r["run_id"] for r in runs}) == 2
+    for job, hidden in (("0", 16), ("1", 32)):
+        config = json.loads(leet_inspect(sweep / job, "--summary"))["config"]
+        # only what the sweep varies, as a number; the fixed lr is in the config but not a sweep column
+        assert config["sweep"] == {"model.hidden_size": hidden}
+        assert config["task"]["optimizer"]["lr"] == 0.003

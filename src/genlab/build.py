@@ -30,7 +30,7 @@ class RunContext:
     overrides: list[str] = field(default_factory=list)
     choices: dict[str, str] = field(default_factory=dict)
     group: str | None = None  # the W&B group of the multirun this run is a job of
-    swept: dict[str, str] = field(default_factory=dict)  # the values the sweep chose for this job, by key
+    swept: dict[str, object] = field(default_factory=dict)  # the values the sweep chose for this job, by key
 
     @property
     def in_sweep(self) -> bool:

@@ -76,7 +76,7 @@ def optimized_value(metrics: dict[str, float], cfg: DictConfig) -> float | None:
     return float(metrics[name])
 
 
-def swept_values(hydra_cfg: DictConfig) -> dict[str, str]:
+def swept_values(hydra_cfg: DictConfig) -> dict[str, object]:
     """The values a sweep chose for this job, by key: overrides that the sweep varies, as sweep syntax on the
     command line (recorded in the sweep folder's multirun.yaml) or as ``hydra.sweeper.params``."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -86,10 +86,16 @@ def swept_values(hydra_cfg: DictConfig) -> dict[str, str]:
     keys = set((hydra_cfg.sweeper.get("params") or {}).keys())
     recorded = Path(hydra_cfg.sweep.dir) / "multirun.yaml"
     if recorded.is_file():
-        command_line = OmegaConf.load(recorded).hydra.overrides.task
-        keys |= {o.get_key_element() for o in parser.parse_overrides(list(command_line)) if o.is_sweep_override()}
+        for override in parser.parse_overrides(list(OmegaConf.load(recorded).hydra.overrides.task)):
+            # a value fixed on the command line takes its key out of the sweeper's search space
+            (keys.add if override.is_sweep_override() else keys.discard)(override.get_key_element())
     job = parser.parse_overrides(list(hydra_cfg.overrides.task))
-    return {o.get_key_element(): o.get_value_element_as_str() for o in job if o.get_key_element() in keys}
+    # numbers stay numbers, so that W&B plots them on numeric axes
+    return {o.get_key_element(): _scalar(o.value(), o.get_value_element_as_str()) for o in job if o.get_key_element() in keys}
+
+
+def _scalar(value, text: str):
+    return value if isinstance(value, (bool, int, float, str)) else text
 
 
 def _raised_on_every_rank(error: BaseException) -> bool:
