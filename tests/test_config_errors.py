@@ -68,3 +68,13 @@ def test_cifar10_download_without_torchvision_says_how_to_install(run_dir):
             run_in_process(["data=cifar10", f"data.root={run_dir}/none", "data.download=true", *FAST], run_dir)
     else:
         pytest.skip("torchvision is importable here")
+
+
+def test_a_diverging_run_stops_at_once_with_the_step_and_the_fix(run_dir):
+    from genlab.callbacks import TrainingDiverged
+
+    # Adam at lr 1e30 throws the weights to ±1e30 in one step: the next logits overflow and the loss is NaN
+    overrides = ["experiment=digits_ffn", "task.optimizer.lr=1e30", "logger=csv", "extras.print_config=false"]
+    with pytest.raises(TrainingDiverged, match=r"training loss became (nan|inf) at step \d+ \(epoch 0\): lower task.optimizer.lr"):
+        run_in_process(overrides, run_dir)
+    assert not (run_dir / "metrics.json").exists()

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import leet_inspect, run_cli
+from helpers import compose_config, leet_inspect, run_cli
 
 from genlab.report.cli import main as genlab_report
 from genlab.report.runs import read_metrics_csv
@@ -168,3 +168,25 @@ def test_a_preempted_cluster_job_requeues_and_continues_from_its_checkpoint(tmp_
     assert sorted(curves["val/acc"]) == [39, 79, 119, 159]
     assert json.loads((job / "metrics.json").read_text())["test/acc"] > 0.5
     assert sorted(p.name for p in sweep.iterdir()) == [".submitit", "0", "multirun.yaml"]
+
+
+@pytest.mark.parametrize("search, recipe", [
+    ("optuna", ["experiment=fashion_diffusion"]),
+    ("fashion_ffn_optuna", ["experiment=fashion_ffn"]),
+    ("fashion_cnn_optuna", ["experiment=fashion_cnn"]),
+    ("fortunes_lm_optuna", ["experiment=fortunes_lm"]),
+    ("smollm2_fortunes_optuna", ["experiment=smollm2_fortunes", "tuning=lora"]),
+])
+def test_each_search_space_names_keys_of_its_recipe_with_values_optuna_can_sample(search, recipe, tmp_path):
+    from hydra.core.hydra_config import HydraConfig
+    from hydra_plugins.hydra_optuna_sweeper._impl import create_params_from_overrides
+    from omegaconf import OmegaConf
+
+    cfg, _ = compose_config([f"hparams_search={search}", *recipe], tmp_path)
+    sweeper = HydraConfig.get().sweeper
+    space, fixed = create_params_from_overrides([f"{k}={v}" for k, v in sweeper.params.items()])
+    assert space and not fixed
+    for key in space:
+        assert OmegaConf.select(cfg, key, default="missing") != "missing", key
+    assert sweeper.direction == f"{cfg.monitor_mode}imize"
+    assert cfg.callbacks.optuna_pruning.monitor == cfg.monitor
