@@ -11,7 +11,6 @@ import warnings
 from pathlib import Path
 
 import hydra
-from lightning_utilities.core.rank_zero import rank_zero_only
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -53,6 +52,8 @@ def _hydra_main(cfg: DictConfig) -> float | None:
     try:
         metrics = run(cfg, ctx)
     except Exception as e:
+        from lightning_utilities.core.rank_zero import rank_zero_only
+
         if _raised_on_every_rank(e) and getattr(rank_zero_only, "rank", 0) != 0:
             # a DDP child: rank 0 raised the same and reports it; exiting with an error would make Lightning
             # kill rank 0, and with it a sweep running in that process
