@@ -1,7 +1,6 @@
 """The offline W&B run holds the metrics, the resolved config, the overrides and the choices as tags."""
 
 import json
-from pathlib import Path
 
 from helpers import leet_inspect, run_cli, run_in_process
 

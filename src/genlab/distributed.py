@@ -129,9 +129,9 @@ class JobFSDPStrategy(_LaunchesJobs, ModelParallelStrategy):
     def setup(self, trainer: Trainer) -> None:
         self._shard(self.lightning_module)
         # ModelParallelStrategy.setup insists on a configure_model hook; it is the parts after that check we need
-        from lightning.pytorch.trainer.states import TrainerFn
         from lightning.fabric.utilities.init import _materialize_distributed_module
         from lightning.fabric.utilities.optimizer import _optimizers_to_device
+        from lightning.pytorch.trainer.states import TrainerFn
 
         self.accelerator.setup(trainer)
         _materialize_distributed_module(self.model, self.root_device)

@@ -15,9 +15,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from genlab.config.errors import USER_ERRORS, describe
 from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
-from genlab.config.errors import USER_ERRORS, describe
 from genlab.errors import ConfigError, GenlabError
 from genlab.sweeps import SWEEP_ENV
 

@@ -11,6 +11,13 @@ from genlab.report.runs import RunRecord
 
 _MAX_SAMPLE_RUNS = 12
 _MAX_LEGEND = 10
+_HTML_HEAD = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>genlab report</title><style>"
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:13px}"
+    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}td.n{text-align:right;font-family:monospace}"
+    "tr.best{background:#e8f5e9}img{max-width:100%;margin:4px 0}code{background:#f4f4f4;padding:1px 3px}"
+    "</style></head><body>"
+)
 
 
 @dataclass
@@ -120,14 +127,7 @@ def render_markdown(report: Report, out_dir: Path, curves: Path | None) -> str:
 def render_html(report: Report, out_dir: Path, curves: Path | None) -> str:
     e = html.escape
     rel = lambda p: e(os.path.relpath(p, out_dir))  # noqa: E731
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>genlab report</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:13px}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}td.n{text-align:right;font-family:monospace}"
-        "tr.best{background:#e8f5e9}img{max-width:100%;margin:4px 0}code{background:#f4f4f4;padding:1px 3px}"
-        "</style></head><body>",
-        f"<h1>genlab report: {len(report.runs)} run(s)</h1>",
-    ]
+    parts = [_HTML_HEAD, f"<h1>genlab report: {len(report.runs)} run(s)</h1>"]
     if report.common:
         parts.append(f"<p>Overrides of every run: <code>{e(' '.join(report.common))}</code></p>")
     if report.best is not None:
