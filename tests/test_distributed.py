@@ -78,3 +78,25 @@ def test_a_multirun_of_ddp_jobs_runs_each_job_once(tmp_path):
         assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["epoch_001.ckpt", "last.ckpt"]
         weights = torch.load(folder / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
         assert any(v.shape[0] == hidden for k, v in weights.items() if k.endswith("weight"))
+
+
+@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
+def test_test_metrics_are_reduced_over_both_ranks(distributed_runs, strategy):
+    """Each rank tests half of the test split; the logged accuracy is that of the whole split, as one process
+    computes it from the same checkpoint (not rank 0's half)."""
+    from hydra.utils import instantiate
+
+    from genlab.run_folder import run_config
+
+    folder = distributed_runs[strategy]
+    datamodule = instantiate(run_config(folder).data)
+    datamodule.setup("test")
+    module = load_module(folder, "epoch_001.ckpt")
+    correct = total = 0
+    with torch.no_grad():
+        for x, y in datamodule.test_dataloader():
+            correct += int((module(x).argmax(-1) == y).sum())
+            total += len(y)
+    assert total % 2 == 0  # no padding by the distributed sampler
+    logged = json.loads((folder / "metrics.json").read_text())["test/acc"]
+    assert logged == pytest.approx(correct / total, abs=1e-6)
