@@ -13,6 +13,8 @@ from genlab.errors import ConfigError, DataError
         (["model.hiden_size=3"], "model.hiden_size is not a config key; did you mean model.hidden_size?"),
         (["seed=abc"], "key: seed"),
         (["model=[ffn"], "no viable alternative"),
+        (["-m", "model=ffn,cnn", "--cfg", "job"], "--cfg shows one job's config: drop -m"),
+        (["hparams_search=optuna", "experiment=nope"], "experiment=nope: no such option"),
     ],
 )
 def test_composition_errors_are_one_line(args, expected, tmp_path):

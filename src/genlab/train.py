@@ -126,6 +126,11 @@ def main() -> None:
         if full_traces:
             raise
         _exit_with(e)
+    except ValueError as e:
+        # Hydra's one command-line mistake that is a ValueError: -m together with --cfg, --info or --run
+        if full_traces or not str(e).startswith("Only one of --run, --multirun"):
+            raise
+        _exit_with(ConfigError(f"{e}; --cfg shows one job's config: drop -m (and give single values instead of sweeps)"))
 
 
 def _exit_with(error: BaseException) -> None:
