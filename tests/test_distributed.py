@@ -100,3 +100,17 @@ def test_test_metrics_are_reduced_over_both_ranks(distributed_runs, strategy):
     assert total % 2 == 0  # no padding by the distributed sampler
     logged = json.loads((folder / "metrics.json").read_text())["test/acc"]
     assert logged == pytest.approx(correct / total, abs=1e-6)
+
+
+def test_an_optuna_study_of_ddp_trials_prunes_on_every_rank(tmp_path):
+    """The pruned trial stops on both ranks (its second rank exits cleanly instead of taking the sweep down) and
+    the next trial starts its own two processes."""
+    args = ["hparams_search=optuna", *COMMON, "trainer=ddp", "hydra/sweeper/sampler=grid",
+            "task.optimizer.lr=choice(0.005,0.0000001)", "task.optimizer.weight_decay=0", "data.batch_size=32",
+            "hydra/sweeper/pruner=threshold", "hydra.sweeper.pruner.lower=0.5"]
+    result = run_cli(args, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (study,) = (tmp_path / "outputs" / "digits_ffn" / "optuna").iterdir()
+    states = {row.split(",")[3]: row.split(",")[1] for row in (study / "trials.csv").read_text().splitlines()[1:]}
+    assert states == {"1e-07": "PRUNED", "0.005": "COMPLETE"}
+    assert (result.stdout + result.stderr).count("MEMBER: 2/2") == 2

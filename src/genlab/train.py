@@ -59,7 +59,11 @@ def _hydra_main(cfg: DictConfig) -> float | None:
             # kill rank 0, and with it a sweep running in that process
             raise SystemExit(0) from None
         if multirun:
-            log.exception(f"job {hydra_cfg.job.num} failed")  # into the job's log; the sweep records it and goes on
+            # into the job's log (a pruned trial is no failure); the sweep records it and goes on
+            if _is_pruned(e):
+                log.info(f"job {hydra_cfg.job.num} pruned: {e}")
+            else:
+                log.exception(f"job {hydra_cfg.job.num} failed")
             raise
         if isinstance(e, GenlabError):
             _exit_with(e)  # before Hydra adds its "Error executing job" line
@@ -101,8 +105,12 @@ def _scalar(value, text: str):
 
 def _raised_on_every_rank(error: BaseException) -> bool:
     """Errors that genlab raises on all DDP ranks at once: config errors, a diverged loss, a pruned trial."""
-    optuna = sys.modules.get("optuna")
-    return isinstance(error, GenlabError) or (optuna is not None and isinstance(error, optuna.TrialPruned))
+    return isinstance(error, GenlabError) or _is_pruned(error)
+
+
+def _is_pruned(error: BaseException) -> bool:
+    optuna = sys.modules.get("optuna")  # only a sweep that prunes has imported it
+    return optuna is not None and isinstance(error, optuna.TrialPruned)
 
 
 def _log_through_hydra(*names: str) -> None:
