@@ -36,8 +36,8 @@ class _JobLauncher(_SubprocessScriptLauncher):
         self._saved_env = {name: os.environ.get(name) for name in (*_LAUNCH_ENV, SWEEP_ENV)}
         if self.sweep:
             os.environ[SWEEP_ENV] = self.sweep
-        # Lightning builds the children's command with this module-level function and nothing else changes:
-        # swapping it for the call is smaller and safer than copying its launcher.
+        # The children's command is all that must differ, and Lightning builds it with this module-level
+        # function: swapping it for the call keeps the rest of Lightning's launcher (ports, ranks, environment).
         original = subprocess_script._hydra_subprocess_cmd
         subprocess_script._hydra_subprocess_cmd = _job_command
         try:
