@@ -14,7 +14,6 @@ Wall time is the whole command, start-up included. Prints a table and the ratios
 """
 
 import argparse
-import csv
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from recipe_runs import REPO  # noqa: E402
+
+from genlab.report.runs import read_metrics_csv  # noqa: E402
 
 
 def train(args: list[str], out: Path) -> tuple[float, float]:
@@ -34,9 +35,8 @@ def train(args: list[str], out: Path) -> tuple[float, float]:
     start = time.perf_counter()
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
-    with open(out / "csv" / "metrics.csv", newline="") as file:
-        rates = [float(row["train/samples_per_s"]) for row in csv.DictReader(file) if row.get("train/samples_per_s")]
-    return rates[-1], wall
+    _, final = read_metrics_csv(out / "csv" / "metrics.csv")
+    return final["train/samples_per_s"], wall
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ from lightning.pytorch.strategies import DDPStrategy, ModelParallelStrategy
 from lightning.pytorch.strategies.launchers import subprocess_script
 from lightning.pytorch.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
 
-from genlab.sweeps import SWEEP_ENV
+from genlab.config.overrides import quoted
+from genlab.sweeps import SWEEP_ENV, sweep_name
 
 # set by Lightning's launcher for the ranks it starts; left behind, they make the next job think its ranks exist
 _LAUNCH_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
@@ -67,11 +68,10 @@ def _job_command(local_rank: int) -> tuple[list[str], str]:
     from hydra.utils import get_original_cwd
 
     hydra_cfg = HydraConfig.get()
-    output_dir = str(hydra_cfg.runtime.output_dir).replace("'", "\\'")
     overrides = [
         *hydra_cfg.overrides.hydra,
         *hydra_cfg.overrides.task,
-        f"hydra.run.dir='{output_dir}'",
+        f"hydra.run.dir={quoted(hydra_cfg.runtime.output_dir)}",
         "hydra.mode=RUN",  # hparams_search configs ask for MULTIRUN
         f"hydra.job.num={hydra_cfg.job.num}" if "num" in hydra_cfg.job else "hydra.job.num=0",
         # only rank 0 writes the run's files: no .hydra/ and no log file from the others (they print to stderr)
@@ -88,18 +88,8 @@ class _LaunchesJobs:
 
         if isinstance(self._launcher, _SubprocessScriptLauncher) and HydraConfig.initialized():
             launcher = _JobLauncher(self.cluster_environment, self.num_processes, self.num_nodes)
-            launcher.sweep = _sweep_name()
+            launcher.sweep = sweep_name(HydraConfig.get())
             self._launcher = launcher
-
-
-def _sweep_name() -> str | None:
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    hydra_cfg = HydraConfig.get()
-    if hydra_cfg.mode == RunMode.MULTIRUN:
-        return os.path.basename(str(hydra_cfg.sweep.dir))
-    return os.environ.get(SWEEP_ENV)
 
 
 class JobDDPStrategy(_LaunchesJobs, DDPStrategy):

@@ -19,7 +19,7 @@ from genlab.config.errors import USER_ERRORS, describe
 from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
 from genlab.errors import ConfigError, GenlabError
-from genlab.sweeps import SWEEP_ENV
+from genlab.sweeps import sweep_name
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -41,7 +41,7 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
-    sweep = Path(str(hydra_cfg.sweep.dir)).name if multirun else os.environ.get(SWEEP_ENV)
+    sweep = sweep_name(hydra_cfg)
     ctx = RunContext(
         output_dir=Path(hydra_cfg.runtime.output_dir),
         overrides=list(hydra_cfg.overrides.task),

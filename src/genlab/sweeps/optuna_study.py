@@ -30,6 +30,7 @@ from hydra_plugins.hydra_optuna_sweeper._impl import OptunaSweeperImpl, create_p
 from omegaconf import OmegaConf
 from optuna.trial import Trial, TrialState
 
+from genlab.config.overrides import quoted
 from genlab.errors import GenlabError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class ResumableOptunaStudy(OptunaSweeperImpl):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         # Jobs compose their configs anew from their overrides: these pin them to this sweep's folder and study.
-        self.pinned = (f"hydra.sweep.dir={_quoted(sweep_dir)}", f"hydra.sweeper.study_name={_quoted(self.study_name)}")
+        self.pinned = (f"hydra.sweep.dir={quoted(sweep_dir)}", f"hydra.sweeper.study_name={quoted(self.study_name)}")
         directions = self._get_directions()
         study = optuna.create_study(
             study_name=self.study_name,
@@ -191,8 +192,3 @@ def _tell(study: optuna.Study, trial: Trial, **result: Any) -> None:
         # trial's state is stored before that, and n_trials is capped at the grid's size anyway
         if "Study.stop" not in str(e):
             raise
-
-
-def _quoted(value: Any) -> str:
-    """A value as a Hydra override literal, whatever characters a path holds."""
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
