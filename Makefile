@@ -8,7 +8,7 @@ DEBIAN_DATA := dataset-fashion-mnist fortunes fortunes-min espeak-ng
 ESPEAK := /usr/bin/espeak-ng
 VADER := data/downloads/vaderSentiment-3.3.2.tar.gz
 
-.PHONY: setup train test acceptance bench clean
+.PHONY: setup train test check unit acceptance bench clean
 
 setup: $(VENV)/.installed $(FMNIST) $(FORTUNES) $(ESPEAK) $(VADER)
 
@@ -39,6 +39,16 @@ train: setup
 
 test: setup
 	$(BIN)/pytest -q $(ARGS)
+
+# what CI runs before the tests: lint, formatting and types (the same as .pre-commit-config.yaml)
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# the fast layer alone (under a minute)
+unit: setup
+	$(BIN)/pytest -q tests/unit $(ARGS)
 
 acceptance: setup
 	bash scripts/acceptance.sh

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from hydra.utils import instantiate
-from recipe_runs import REPO, ensure_trained, genlab_train
 
+from genlab.api import load_run, read_run_config, run_checkpoint
 from genlab.audio.recognize import ClassifierWords, PocketSphinxWords
 from genlab.audio.wav import read_wav
-from genlab.run_folder import load_module, run_checkpoint, run_config
+from recipe_runs import REPO, ensure_trained, genlab_train
 
 OUT = REPO / "outputs/intelligibility"
 
@@ -43,23 +43,32 @@ def main() -> None:
     parser.add_argument("--eta", type=float, default=1.0)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--skip-generation", action="store_true", help="score the WAVs already in the generator run")
-    parser.add_argument("--figure", type=Path, default=None, help="spectrograms of the generated clips (6 per word) here")
+    parser.add_argument(
+        "--figure", type=Path, default=None, help="spectrograms of the generated clips (6 per word) here"
+    )
     args = parser.parse_args()
 
     ensure_trained("spoken_digits_cnn", args.classifier_run)
     ensure_trained("spoken_digits_diffusion", args.generator_run)
     if not args.skip_generation:
         genlab_train(
-            "experiment=spoken_digits_diffusion", "train=false", "test=false", "predict=true", "logger=none",
-            f"ckpt_path={run_checkpoint(args.generator_run)}", "generation.prompts=null",
-            f"generation.n_per_prompt={args.n_per_word}", f"generation.guidance_scale={args.guidance}",
-            f"generation.eta={args.eta}", f"generation.num_inference_steps={args.steps}",
+            "experiment=spoken_digits_diffusion",
+            "train=false",
+            "test=false",
+            "predict=true",
+            "logger=none",
+            f"ckpt_path={run_checkpoint(args.generator_run)}",
+            "generation.prompts=null",
+            f"generation.n_per_prompt={args.n_per_word}",
+            f"generation.guidance_scale={args.guidance}",
+            f"generation.eta={args.eta}",
+            f"generation.num_inference_steps={args.steps}",
         )
     records = [json.loads(line) for line in (args.generator_run / "generations.jsonl").read_text().splitlines()]
     generated = [read_wav(args.generator_run / r["file"]) for r in records]
     requested = np.array([r["label"] for r in records])
 
-    data = instantiate(run_config(args.classifier_run).data)
+    data = instantiate(read_run_config(args.classifier_run).data)
     data.setup()
     words = list(data.class_names)
     real = [(w, data.spectrogram.sample_rate) for w in data.waves["test"]]
@@ -67,25 +76,40 @@ def main() -> None:
     vocoded = [(data.spectrogram.to_waveform(data.spectrogram.to_image(w)), rate) for w, rate in real]
     recognizers = {
         "pocketsphinx": PocketSphinxWords(words, args.generator_run / "pocketsphinx"),
-        "cnn": ClassifierWords(load_module(args.classifier_run), data.image_of),
+        "cnn": ClassifierWords(load_run(args.classifier_run), data.image_of),
     }
-    result = {"clips": len(records), "real_test_clips": len(real), "test_voices": sorted({u.variant for u in data.utterances["test"]}),
-              "guidance_scale": args.guidance, "eta": args.eta, "ddim_steps": args.steps,
-              "generator_checkpoint": str(run_checkpoint(args.generator_run)), "recognizers": {}}
+    result = {
+        "clips": len(records),
+        "real_test_clips": len(real),
+        "test_voices": sorted({u.variant for u in data.utterances["test"]}),
+        "guidance_scale": args.guidance,
+        "eta": args.eta,
+        "ddim_steps": args.steps,
+        "generator_checkpoint": str(run_checkpoint(args.generator_run)),
+        "recognizers": {},
+    }
     for name, recognizer in recognizers.items():
         generated_share, heard = share(recognizer, generated, requested)
         result["recognizers"][name] = {
             "generated": generated_share,
-            "generated_per_word": {w: float((heard[requested == i] == i).mean()) for i, w in enumerate(words) if (requested == i).any()},
+            "generated_per_word": {
+                w: float((heard[requested == i] == i).mean()) for i, w in enumerate(words) if (requested == i).any()
+            },
             "real_held_out": share(recognizer, real, real_labels)[0],
             "real_held_out_through_griffin_lim": share(recognizer, vocoded, real_labels)[0],
         }
     (args.generator_run / "intelligibility.json").write_text(json.dumps(result, indent=2))
     print(f"\n{'word':<8}" + "".join(f"{name:>14}" for name in recognizers))
     for w in words:
-        print(f"{w:<8}" + "".join(f"{r['generated_per_word'].get(w, float('nan')):>14.2f}" for r in result["recognizers"].values()))
-    for key, label in (("generated", f"generated ({len(records)} clips)"), ("real_held_out", f"real held-out ({len(real)} clips)"),
-                       ("real_held_out_through_griffin_lim", "real through Griffin-Lim")):
+        print(
+            f"{w:<8}"
+            + "".join(f"{r['generated_per_word'].get(w, float('nan')):>14.2f}" for r in result["recognizers"].values())
+        )
+    for key, label in (
+        ("generated", f"generated ({len(records)} clips)"),
+        ("real_held_out", f"real held-out ({len(real)} clips)"),
+        ("real_held_out_through_griffin_lim", "real through Griffin-Lim"),
+    ):
         print(f"{label:<34}" + "".join(f"{name}: {r[key]:.3f}   " for name, r in result["recognizers"].items()))
     print("goal: >= 0.70 of generated clips heard as the requested word")
     if args.figure:

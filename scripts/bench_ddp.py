@@ -21,16 +21,26 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recipe_runs import REPO  # noqa: E402
-
-from genlab.report.runs import read_metrics_csv  # noqa: E402
+from genlab.report.runs import read_metrics_csv
+from recipe_runs import REPO
 
 
 def train(args: list[str], out: Path) -> tuple[float, float]:
     """(samples/s of the last epoch summed over ranks, wall seconds) of one genlab-train run."""
-    command = [sys.executable, "-m", "genlab.train", *args, f"hydra.run.dir={out}", "extras.print_config=false",
-               "logger=csv", "callbacks=[default,throughput]", "callbacks.rich_progress_bar=null", "test=false",
-               "trainer.limit_val_batches=0", "trainer.num_sanity_val_steps=0"]
+    command = [
+        sys.executable,
+        "-m",
+        "genlab.train",
+        *args,
+        f"hydra.run.dir={out}",
+        "extras.print_config=false",
+        "logger=csv",
+        "callbacks=[default,throughput]",
+        "callbacks.rich_progress_bar=null",
+        "test=false",
+        "trainer.limit_val_batches=0",
+        "trainer.num_sanity_val_steps=0",
+    ]
     print("+", " ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
@@ -52,12 +62,25 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models:
-            common = [f"experiment=fashion_{model}", f"trainer.max_epochs={args.epochs}", f"trainer.accelerator={args.accelerator}"]
+            common = [
+                f"experiment=fashion_{model}",
+                f"trainer.max_epochs={args.epochs}",
+                f"trainer.accelerator={args.accelerator}",
+            ]
             configs = [
-                ("1 process", ["trainer.devices=1", f"data.batch_size={b}", f"trainer.limit_train_batches={args.batches}"]),
+                (
+                    "1 process",
+                    ["trainer.devices=1", f"data.batch_size={b}", f"trainer.limit_train_batches={args.batches}"],
+                ),
                 # each rank sees half of the batches per epoch: the same number of samples in all three
-                ("2 DDP, batch B each", ["trainer=ddp", f"data.batch_size={b}", f"trainer.limit_train_batches={args.batches // 2}"]),
-                ("2 DDP, batch B/2 each", ["trainer=ddp", f"data.batch_size={b // 2}", f"trainer.limit_train_batches={args.batches}"]),
+                (
+                    "2 DDP, batch B each",
+                    ["trainer=ddp", f"data.batch_size={b}", f"trainer.limit_train_batches={args.batches // 2}"],
+                ),
+                (
+                    "2 DDP, batch B/2 each",
+                    ["trainer=ddp", f"data.batch_size={b // 2}", f"trainer.limit_train_batches={args.batches}"],
+                ),
             ]
             results = []
             for name, extra in configs:
@@ -66,7 +89,9 @@ def main() -> None:
                 results.append((name, rate * world, wall))
             base_rate, base_wall = results[0][1], results[0][2]
             rows += [(model, name, rate, rate / base_rate, wall, wall / base_wall) for name, rate, wall in results]
-    print(f"\nbatch B={b}, {args.batches} batches of B a epoch, last of {args.epochs} epochs, accelerator={args.accelerator}")
+    print(
+        f"\nbatch B={b}, {args.batches} batches of B a epoch, last of {args.epochs} epochs, accelerator={args.accelerator}"
+    )
     print(f"{'model':6} {'configuration':24} {'samples/s':>10} {'ratio':>6} {'wall s':>7} {'ratio':>6}")
     for model, name, rate, rate_ratio, wall, wall_ratio in rows:
         print(f"{model:6} {name:24} {rate:10.0f} {rate_ratio:6.2f} {wall:7.1f} {wall_ratio:6.2f}")

@@ -9,26 +9,22 @@ recipe samples. Prints seconds per image for each and the ratio DDPM / DDIM.
 """
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from helpers import compose_config  # noqa: E402
+from genlab import api
+from genlab.generation.image_settings import ImageGenerationSettings
+from genlab.generation.requests import class_requests
 
-from genlab.build import RunContext, build  # noqa: E402
-from genlab.generation.image_settings import ImageGenerationSettings, class_requests  # noqa: E402
-from genlab.run_folder import load_module  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def recipe_module():
     with tempfile.TemporaryDirectory() as tmp:
-        cfg, choices = compose_config(["experiment=fashion_diffusion", "logger=none"], Path(tmp))
-        return build(cfg, RunContext(Path(tmp), choices=choices)).module.eval()
+        return api.build(api.compose(["experiment=fashion_diffusion", "logger=none"], Path(tmp))).module.eval()
 
 
 def main() -> None:
@@ -39,19 +35,28 @@ def main() -> None:
     parser.add_argument("--guidance", type=float, default=1.5)
     args = parser.parse_args()
     has_run = (args.run / "checkpoints" / "last.ckpt").is_file()
-    module = load_module(args.run) if has_run else recipe_module()
-    print(f"model: {args.run / 'checkpoints/last.ckpt' if has_run else 'fashion_diffusion recipe, random init'}; "
-          f"{args.images} images, guidance {args.guidance}, {torch.get_num_threads()} threads")
+    module = api.load_run(args.run) if has_run else recipe_module()
+    print(
+        f"model: {args.run / 'checkpoints/last.ckpt' if has_run else 'fashion_diffusion recipe, random init'}; "
+        f"{args.images} images, guidance {args.guidance}, {torch.get_num_threads()} threads"
+    )
     prompts = list(range(module.num_classes))[: args.images] if module.num_classes else None
     times = {}
     for name, steps in (("ddim", args.ddim_steps), ("ddpm", None)):
-        settings = ImageGenerationSettings(prompts=prompts, n_per_prompt=max(1, args.images // len(prompts or [0])),
-                                           scheduler=name, num_inference_steps=steps or 1, guidance_scale=args.guidance)
+        settings = ImageGenerationSettings(
+            prompts=prompts,
+            n_per_prompt=max(1, args.images // len(prompts or [0])),
+            scheduler=name,
+            num_inference_steps=steps or 1,
+            guidance_scale=args.guidance,
+        )
         requests = class_requests(settings, None, module.num_classes)
         start = time.perf_counter()
         module.generate(requests, settings)
         times[name] = (time.perf_counter() - start) / len(requests)
-        label = f"DDIM-{args.ddim_steps}" if name == "ddim" else f"DDPM-{module.noise_scheduler.config.num_train_timesteps}"
+        label = (
+            f"DDIM-{args.ddim_steps}" if name == "ddim" else f"DDPM-{module.noise_scheduler.config.num_train_timesteps}"
+        )
         print(f"{label:<10} {times[name]:8.3f} s/image")
     print(f"ratio DDPM / DDIM: {times['ddpm'] / times['ddim']:.1f}x")
 

@@ -9,7 +9,6 @@ and the ratio genlab / plain (goal: <= 1.05).
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,10 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers import compose_config  # noqa: E402
-
-from genlab.build import RunContext, build  # noqa: E402
+from genlab import api
 
 
 def plain_epoch(cfg, datamodule) -> float:
@@ -41,11 +37,11 @@ def plain_epoch(cfg, datamodule) -> float:
     return time.perf_counter() - start
 
 
-def genlab_epoch(cfg, out: Path) -> float:
+def genlab_epoch(composed: api.ComposedRun) -> float:
     import lightning as L
 
-    L.seed_everything(cfg.seed, verbose=False)
-    exp = build(cfg, RunContext(output_dir=out))
+    L.seed_everything(composed.config.seed, verbose=False)
+    exp = api.build(composed)
     exp.datamodule.setup("fit")
     start = time.perf_counter()
     exp.trainer.fit(exp.module, datamodule=exp.datamodule)
@@ -62,14 +58,20 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models:
-            overrides = [f"model={model}", f"data={args.data}", "trainer.max_epochs=1", "trainer.limit_val_batches=0",
-                         "trainer.num_sanity_val_steps=0", "logger=csv", "extras.print_config=false"]
+            overrides = [
+                f"model={model}",
+                f"data={args.data}",
+                "trainer.max_epochs=1",
+                "trainer.limit_val_batches=0",
+                "trainer.num_sanity_val_steps=0",
+                "logger=csv",
+                "extras.print_config=false",
+            ]
             plain, ours = [], []
             for i in range(args.repeats):  # alternate, so drift in machine load hits both sides alike
-                cfg, _ = compose_config(overrides, Path(tmp) / f"{model}-{i}")
-                out = Path(tmp) / f"{model}-{i}"
-                exp_cfg = cfg
-                ours.append(genlab_epoch(exp_cfg, out))
+                composed = api.compose(overrides, Path(tmp) / f"{model}-{i}")
+                cfg = composed.config
+                ours.append(genlab_epoch(composed))
                 from hydra.utils import instantiate
 
                 datamodule = instantiate(cfg.data)
@@ -79,7 +81,9 @@ def main() -> None:
     print(f"\n{'model':<8}{'plain PyTorch s/epoch':>24}{'genlab s/epoch':>18}{'ratio':>8}")
     for model, plain, ours in rows:
         print(f"{model:<8}{plain:>24.2f}{ours:>18.2f}{ours / plain:>8.3f}")
-    print(f"\n{args.data}, batch size {cfg.data.batch_size}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(
+        f"\n{args.data}, batch size {cfg.data.batch_size}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,16 +32,29 @@ MODES = {
 
 def run_mode(mode: str, folder: Path, args, workdir: Path) -> dict:
     overrides = [
-        "experiment=smollm2_fortunes", *MODES[mode], f"model.name_or_path={folder}", "model.gguf_file=null",
-        f"trainer.limit_train_batches={args.steps}", f"trainer.limit_val_batches={args.val_batches}",
-        "trainer.max_epochs=1", "test=false", "logger=[csv]", "callbacks=[default,throughput]", "seed=0",
-        f"task_name=bench_{mode}", "trainer.num_sanity_val_steps=0", "~callbacks.model_checkpoint", "~callbacks.last_checkpoint",
+        "experiment=smollm2_fortunes",
+        *MODES[mode],
+        f"model.name_or_path={folder}",
+        "model.gguf_file=null",
+        f"trainer.limit_train_batches={args.steps}",
+        f"trainer.limit_val_batches={args.val_batches}",
+        "trainer.max_epochs=1",
+        "test=false",
+        "logger=[csv]",
+        "callbacks=[default,throughput]",
+        "seed=0",
+        f"experiment_name=bench_{mode}",
+        "trainer.num_sanity_val_steps=0",
+        "~callbacks.model_checkpoint",
+        "~callbacks.last_checkpoint",
         "+trainer.enable_checkpointing=false",
     ]
     log = workdir / f"{mode}.log"
     start = time.time()
     with open(log, "w") as out:
-        child = subprocess.Popen([sys.executable, "-m", "genlab.train", *overrides], cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "genlab.train", *overrides], cwd=workdir, stdout=out, stderr=subprocess.STDOUT
+        )
         _, status, usage = os.wait4(child.pid, 0)
     if status:
         sys.exit(f"{mode} failed (status {status}); see {log}:\n" + log.read_text()[-3000:])
@@ -78,13 +91,19 @@ def main() -> None:
             print(f"{mode}: done in {rows[-1]['wall_s']:.0f} s", flush=True)
     import torch
 
-    where = f"GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else f"{os.cpu_count()} CPU cores, peak RSS"
-    print(f"\nSmolLM2-135M-Instruct, fortunes, block 128, batch 8, {args.steps} steps, "
-          f"val loss on {args.val_batches} batches; {where}\n")
+    where = (
+        f"GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else f"{os.cpu_count()} CPU cores, peak RSS"
+    )
+    print(
+        f"\nSmolLM2-135M-Instruct, fortunes, block 128, batch 8, {args.steps} steps, "
+        f"val loss on {args.val_batches} batches; {where}\n"
+    )
     print("| tuning | peak memory (GiB) | trainable parameters | train tokens/s | val loss |")
     print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['mode']} | {r['peak_gib']:.2f} | {r['trainable']:,} | {r['tokens_per_s']:.0f} | {r['val_loss']:.4f} |")
+        print(
+            f"| {r['mode']} | {r['peak_gib']:.2f} | {r['trainable']:,} | {r['tokens_per_s']:.0f} | {r['val_loss']:.4f} |"
+        )
     by = {r["mode"]: r for r in rows}
     if {"full", "qlora"} <= by.keys():
         print(f"\nQLoRA / full peak memory: {by['qlora']['peak_gib'] / by['full']['peak_gib']:.2f} (goal <= 0.5)")

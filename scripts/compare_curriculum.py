@@ -23,25 +23,36 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ARMS = {
     "curriculum": [],
-    "no curriculum": ["schedule.stages.0.max_difficulty=1.0", "schedule.stages.1.max_difficulty=1.0",
-                      "schedule.require_increasing=false"],
+    "no curriculum": [
+        "schedule.stages.0.max_difficulty=1.0",
+        "schedule.stages.1.max_difficulty=1.0",
+        "schedule.require_increasing=false",
+    ],
 }
 
 
-def run(task_name: str, overrides: list[str], workdir: Path, rerun: bool) -> Path:
-    runs = workdir / "outputs" / task_name / "runs"
+def run(experiment_name: str, overrides: list[str], workdir: Path, rerun: bool) -> Path:
+    runs = workdir / "outputs" / experiment_name / "runs"
     done = sorted(runs.glob("*/metrics.json")) if runs.is_dir() else []
     if done and not rerun:
         return done[-1].parent
     shutil.rmtree(runs, ignore_errors=True)
-    args = ["experiment=curriculum_fortunes", f"task_name={task_name}", "logger=csv", "extras.print_config=false", *overrides]
+    args = [
+        "experiment=curriculum_fortunes",
+        f"experiment_name={experiment_name}",
+        "logger=csv",
+        "extras.print_config=false",
+        *overrides,
+    ]
     start = time.perf_counter()
     env = {**os.environ, "WANDB_MODE": "offline"}
-    result = subprocess.run([sys.executable, "-m", "genlab.train", *args], cwd=workdir, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "genlab.train", *args], cwd=workdir, env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
-        sys.exit(f"{task_name} failed:\n{result.stderr[-3000:]}")
+        sys.exit(f"{experiment_name} failed:\n{result.stderr[-3000:]}")
     (folder,) = runs.iterdir()
-    print(f"{task_name}: {time.perf_counter() - start:.0f} s, {folder}", flush=True)
+    print(f"{experiment_name}: {time.perf_counter() - start:.0f} s, {folder}", flush=True)
     return folder
 
 
@@ -78,7 +89,12 @@ def main() -> None:
     summary = []
     for n, seed in enumerate(args.seeds):
         folders = {
-            arm: run(f"{'baseline' if extra else 'curriculum'}_s{seed}", [f"seed={seed}", *extra, *args.overrides], args.workdir, args.rerun)
+            arm: run(
+                f"{'baseline' if extra else 'curriculum'}_s{seed}",
+                [f"seed={seed}", *extra, *args.overrides],
+                args.workdir,
+                args.rerun,
+            )
             for arm, extra in ARMS.items()
         }
         curves = {arm: val_curve(folder) for arm, folder in folders.items()}
@@ -92,8 +108,15 @@ def main() -> None:
         summary.append((seed, a, b))
         for arm, color in zip(ARMS, ("tab:blue", "tab:orange")):
             curve = curves[arm]
-            ax.plot(list(curve), list(curve.values()), color=color, marker="o", markersize=3,
-                    linestyle=("-", "--", ":", "-.")[n % 4], label=f"{arm}, seed {seed}")
+            ax.plot(
+                list(curve),
+                list(curve.values()),
+                color=color,
+                marker="o",
+                markersize=3,
+                linestyle=("-", "--", ":", "-.")[n % 4],
+                label=f"{arm}, seed {seed}",
+            )
     for boundary in stage_boundaries(folders["curriculum"]):
         ax.axvline(boundary, color="grey", linestyle=":", linewidth=1)
     if len(summary) > 1:

@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from recipe_runs import REPO, ensure_trained, genlab_train
 
+from genlab.api import load_run, read_run_config, run_checkpoint
 from genlab.data import FashionMNISTDataModule
-from genlab.run_folder import load_module, run_checkpoint, run_config
+from recipe_runs import REPO, ensure_trained, genlab_train
 
 
 def classify(classifier_dir: Path, files: list[Path]) -> np.ndarray:
-    cfg = run_config(classifier_dir)
-    module = load_module(classifier_dir)
+    cfg = read_run_config(classifier_dir)
+    module = load_run(classifier_dir)
     mean, std = float(cfg.data.mean[0]), float(cfg.data.std[0])
     images = np.stack([np.asarray(Image.open(f), dtype=np.float32) / 255.0 for f in files])[:, None]
     x = (torch.from_numpy(images) - mean) / std
@@ -48,9 +48,16 @@ def main() -> None:
     ensure_trained("fashion_cnn", args.classifier_run)
     ensure_trained("fashion_diffusion", args.generator_run)
     genlab_train(
-        "experiment=fashion_diffusion", "train=false", "test=false", "predict=true", "logger=none",
-        f"ckpt_path={run_checkpoint(args.generator_run)}", "generation.prompts=null",
-        f"generation.n_per_prompt={args.n_per_class}", f"generation.guidance_scale={args.guidance}", f"generation.eta={args.eta}",
+        "experiment=fashion_diffusion",
+        "train=false",
+        "test=false",
+        "predict=true",
+        "logger=none",
+        f"ckpt_path={run_checkpoint(args.generator_run)}",
+        "generation.prompts=null",
+        f"generation.n_per_prompt={args.n_per_class}",
+        f"generation.guidance_scale={args.guidance}",
+        f"generation.eta={args.eta}",
         f"generation.num_inference_steps={args.steps}",
     )
     records = [json.loads(line) for line in (args.generator_run / "generations.jsonl").read_text().splitlines()]
@@ -60,9 +67,16 @@ def main() -> None:
     per_class = {class_names[c]: float((predicted[requested == c] == c).mean()) for c in range(10)}
     share = float((predicted == requested).mean())
     reference = json.loads((args.classifier_run / "metrics.json").read_text())["test/acc"]
-    result = {"share_classified_as_requested": share, "per_class": per_class, "images": len(records),
-              "guidance_scale": args.guidance, "eta": args.eta, "ddim_steps": args.steps, "classifier_test_acc_on_real": reference,
-              "generator_checkpoint": str(run_checkpoint(args.generator_run))}
+    result = {
+        "share_classified_as_requested": share,
+        "per_class": per_class,
+        "images": len(records),
+        "guidance_scale": args.guidance,
+        "eta": args.eta,
+        "ddim_steps": args.steps,
+        "classifier_test_acc_on_real": reference,
+        "generator_checkpoint": str(run_checkpoint(args.generator_run)),
+    }
     (args.generator_run / "quality.json").write_text(json.dumps(result, indent=2))
     print(f"\n{'class':<12} share")
     for name, value in per_class.items():

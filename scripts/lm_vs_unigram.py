@@ -12,11 +12,11 @@ from pathlib import Path
 
 from hydra.utils import instantiate
 
-from genlab.run_folder import run_config
+from genlab.api import read_run_config
 
 
 def main(run: Path) -> None:
-    cfg = run_config(run)
+    cfg = read_run_config(run)
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
     metrics = json.loads((run / "metrics.json").read_text())

@@ -26,18 +26,30 @@ def run_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory) -> Path:
     """A tiny Llama and its tokenizer, built from config and saved like a user's local model folder."""
-    from genlab.data.text_corpora import read_fortunes
-    from genlab.data.tokenizer import train_or_load_tokenizer
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    from genlab.data.text_corpora import read_fortunes
+    from genlab.data.tokenizer import train_or_load_tokenizer
+
     folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = train_or_load_tokenizer(read_fortunes("/usr/share/games/fortunes", ["computers"]), str(folder), vocab_size=300)
+    tokenizer = train_or_load_tokenizer(
+        read_fortunes("/usr/share/games/fortunes", ["computers"]), str(folder), vocab_size=300
+    )
     tokenizer.pad_token = None  # like many causal LM tokenizers: genlab must cope without one
     tokenizer.save_pretrained(str(folder))
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
-                         eos_token_id=tokenizer.eos_token_id, bos_token_id=None, pad_token_id=None)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        pad_token_id=None,
+    )
     LlamaForCausalLM(config).save_pretrained(str(folder))
     return folder
 
@@ -57,8 +69,15 @@ def tiny_bert_zip(tmp_path_factory) -> Path:
     texts, _ = read_movie_reviews("data/downloads/vaderSentiment-3.3.2.tar.gz")
     tokenizer = train_or_load_tokenizer(texts[:2000], str(folder), vocab_size=400)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                        num_attention_heads=4, max_position_embeddings=160, pad_token_id=tokenizer.pad_token_id)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=160,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     BertForSequenceClassification(config).save_pretrained(str(folder))
     return Path(shutil.make_archive(str(folder), "zip", root_dir=folder))
 
@@ -79,19 +98,52 @@ def tiny_sd_pipeline(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     pipeline = StableDiffusionPipeline(
         tokenizer=CLIPTokenizer(vocab=vocab, merges=[], model_max_length=16),
-        text_encoder=CLIPTextModel(CLIPTextConfig(
-            vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-            max_position_embeddings=16, bos_token_id=0, eos_token_id=1, pad_token_id=1)),
+        text_encoder=CLIPTextModel(
+            CLIPTextConfig(
+                vocab_size=len(vocab),
+                hidden_size=32,
+                intermediate_size=37,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                max_position_embeddings=16,
+                bos_token_id=0,
+                eos_token_id=1,
+                pad_token_id=1,
+            )
+        ),
         unet=UNet2DConditionModel(
-            block_out_channels=(32, 64), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
-            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-            cross_attention_dim=32, norm_num_groups=8, attention_head_dim=4),
+            block_out_channels=(32, 64),
+            layers_per_block=1,
+            sample_size=8,
+            in_channels=4,
+            out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            cross_attention_dim=32,
+            norm_num_groups=8,
+            attention_head_dim=4,
+        ),
         vae=AutoencoderKL(
-            block_out_channels=(32, 64), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=8,
-            down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=16),
-        scheduler=DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                                set_alpha_to_one=False, steps_offset=1),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+            block_out_channels=(32, 64),
+            in_channels=3,
+            out_channels=3,
+            latent_channels=4,
+            norm_num_groups=8,
+            down_block_types=("DownEncoderBlock2D",) * 2,
+            up_block_types=("UpDecoderBlock2D",) * 2,
+            sample_size=16,
+        ),
+        scheduler=DDIMScheduler(
+            beta_start=0.00085,
+            beta_end=0.012,
+            beta_schedule="scaled_linear",
+            clip_sample=False,
+            set_alpha_to_one=False,
+            steps_offset=1,
+        ),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
     )
     folder = tmp_path_factory.mktemp("tiny-sd")
     pipeline.save_pretrained(str(folder))
@@ -105,13 +157,38 @@ def tiny_musicgen(tmp_path_factory) -> Path:
     folder."""
     import string
 
-    from transformers import (EncodecConfig, EncodecFeatureExtractor, MusicgenConfig, MusicgenDecoderConfig,
-                              MusicgenForConditionalGeneration, MusicgenProcessor, T5Config, T5Tokenizer)
+    from transformers import (
+        EncodecConfig,
+        EncodecFeatureExtractor,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        MusicgenProcessor,
+        T5Config,
+        T5Tokenizer,
+    )
 
-    audio = EncodecConfig(sampling_rate=8000, target_bandwidths=[1.5], upsampling_ratios=[8, 5, 4], num_filters=4,
-                          hidden_size=16, codebook_size=32, codebook_dim=16, num_lstm_layers=1)
-    decoder = MusicgenDecoderConfig(vocab_size=32, pad_token_id=32, bos_token_id=32, hidden_size=32, num_hidden_layers=1,
-                                    num_attention_heads=2, ffn_dim=64, num_codebooks=audio.num_quantizers, max_position_embeddings=64)
+    audio = EncodecConfig(
+        sampling_rate=8000,
+        target_bandwidths=[1.5],
+        upsampling_ratios=[8, 5, 4],
+        num_filters=4,
+        hidden_size=16,
+        codebook_size=32,
+        codebook_dim=16,
+        num_lstm_layers=1,
+    )
+    decoder = MusicgenDecoderConfig(
+        vocab_size=32,
+        pad_token_id=32,
+        bos_token_id=32,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=64,
+        num_codebooks=audio.num_quantizers,
+        max_position_embeddings=64,
+    )
     text = T5Config(vocab_size=64, d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16)
     torch.manual_seed(0)
     model = MusicgenForConditionalGeneration(MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder))
@@ -119,9 +196,21 @@ def tiny_musicgen(tmp_path_factory) -> Path:
     with torch.no_grad():  # EnCodec's codebooks start at zero (they are learned by k-means): give each code a vector
         for layer in model.audio_encoder.quantizer.layers:
             layer.codebook.embed.normal_()
-    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -1.0)] + [(c, -2.0) for c in string.ascii_lowercase]
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -1.0)] + [
+        (c, -2.0) for c in string.ascii_lowercase
+    ]
     processor = MusicgenProcessor(EncodecFeatureExtractor(sampling_rate=8000), T5Tokenizer(vocab=vocab, extra_ids=0))
     folder = tmp_path_factory.mktemp("tiny-musicgen")
     model.save_pretrained(str(folder))
     processor.save_pretrained(str(folder))
     return folder
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests under e2e/ start processes (marker ``subprocess``); ``gpu`` tests are skipped without CUDA."""
+    no_gpu = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.subprocess)
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(no_gpu)

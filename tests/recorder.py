@@ -3,6 +3,7 @@
 import os
 import signal
 from pathlib import Path
+from typing import ClassVar
 
 import lightning as L
 import torch
@@ -12,7 +13,7 @@ class BatchRecorder(L.Callback):
     """Per training batch: epoch, optimizer step, learning rate, accumulation and the batch's inputs, kept in
     ``BatchRecorder.records`` (the test reads them in the same process)."""
 
-    records: list[dict] = []
+    records: ClassVar[list[dict]] = []
 
     def __init__(self):
         BatchRecorder.records = []

@@ -13,7 +13,9 @@ def require_espeak() -> str:
     """The espeak-ng executable, or a DataError that says how to install it."""
     path = shutil.which("espeak-ng")
     if path is None:
-        raise DataError(f"data=spoken_digits synthesizes its audio with espeak-ng, which is not on PATH: {INSTALL_HINT}")
+        raise DataError(
+            f"data=spoken_digits synthesizes its audio with espeak-ng, which is not on PATH: {INSTALL_HINT}"
+        )
     return path
 
 
@@ -34,10 +36,13 @@ def speak(text: str, voice: str, speed: int, pitch: int, sample_rate: int) -> np
 
     result = subprocess.run(
         [require_espeak(), "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     if result.returncode != 0 or len(result.stdout) <= 44:
-        raise DataError(f"espeak-ng could not speak {text!r} with voice {voice!r}: {result.stderr.decode().strip() or 'no audio'}")
+        raise DataError(
+            f"espeak-ng could not speak {text!r} with voice {voice!r}: {result.stderr.decode().strip() or 'no audio'}"
+        )
     # --stdout writes a streaming WAV (its length fields are unset): 44-byte header, 16-bit mono PCM, 22050 Hz
     wave = np.frombuffer(result.stdout[44:], dtype="<i2").astype(np.float32) / 32768.0
     wave = librosa.resample(wave, orig_sr=22050, target_sr=sample_rate) if sample_rate != 22050 else wave

@@ -7,7 +7,9 @@ def log_mel_db(wave: np.ndarray, sample_rate: int, n_mels: int = 64, hop_length:
     """[n_mels, frames] log-mel power in dB (peak 0 dB), low frequencies in the bottom row: to draw any audio."""
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=np.asarray(wave, dtype=np.float32), sr=sample_rate, n_mels=n_mels, hop_length=hop_length)
+    mel = librosa.feature.melspectrogram(
+        y=np.asarray(wave, dtype=np.float32), sr=sample_rate, n_mels=n_mels, hop_length=hop_length
+    )
     return librosa.power_to_db(mel, ref=np.max, top_db=80.0)[::-1]
 
 

@@ -56,7 +56,9 @@ class MelSpectrogram:
         return self.n_mels, self.frames
 
     def _stft_kwargs(self) -> dict:
-        return dict(sr=self.sample_rate, n_fft=self.n_fft, hop_length=self.hop_length, fmin=self.fmin, fmax=self.fmax, power=2.0)
+        return dict(
+            sr=self.sample_rate, n_fft=self.n_fft, hop_length=self.hop_length, fmin=self.fmin, fmax=self.fmax, power=2.0
+        )
 
     def fit_length(self, wave: np.ndarray) -> np.ndarray:
         """Cut or zero-pad (at the end) to ``num_samples``."""
@@ -74,7 +76,7 @@ class MelSpectrogram:
         low = self.max_db - self.dynamic_range_db
         images = []
         for start in range(0, len(waves), chunk):
-            batch = np.stack([self.fit_length(w) for w in waves[start:start + chunk]])
+            batch = np.stack([self.fit_length(w) for w in waves[start : start + chunk]])
             mel = librosa.feature.melspectrogram(y=batch, n_mels=self.n_mels, **self._stft_kwargs())
             db = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
             images.append(((np.clip(db[:, ::-1], low, self.max_db) - low) / self.dynamic_range_db).astype(np.float32))
@@ -91,8 +93,16 @@ class MelSpectrogram:
         mel[image <= 0] = 0.0
         # mel → linear power by the filter bank's pseudo-inverse: linear, so a tiny change of the image is a tiny
         # change of the audio (librosa's NNLS inversion stops at data-dependent iterations and is not)
-        basis = librosa.filters.mel(sr=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax)
+        basis = librosa.filters.mel(
+            sr=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax
+        )
         magnitudes = np.sqrt(np.maximum(np.linalg.pinv(basis) @ mel, 0.0))
-        wave = librosa.griffinlim(magnitudes, n_iter=self.griffin_lim_iters, hop_length=self.hop_length, n_fft=self.n_fft,
-                                  length=self.num_samples, random_state=0)
+        wave = librosa.griffinlim(
+            magnitudes,
+            n_iter=self.griffin_lim_iters,
+            hop_length=self.hop_length,
+            n_fft=self.n_fft,
+            length=self.num_samples,
+            random_state=0,
+        )
         return wave.astype(np.float32)

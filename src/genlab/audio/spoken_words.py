@@ -32,13 +32,21 @@ class Utterance:
 
 
 def plan_utterances(
-    words: list[str], accents: list[str], variants: list[str], takes: int, speed: tuple[int, int], pitch: tuple[int, int], seed: int
+    words: list[str],
+    accents: list[str],
+    variants: list[str],
+    takes: int,
+    speed: tuple[int, int],
+    pitch: tuple[int, int],
+    seed: int,
 ) -> list[Utterance]:
     """Every variant says every word in every accent ``takes`` times, at a speed and pitch drawn (seeded) from the
     given ranges, so a voice is heard over its whole range."""
     rng = np.random.default_rng(seed)
     return [
-        Utterance(w, accent, variant, int(rng.integers(speed[0], speed[1] + 1)), int(rng.integers(pitch[0], pitch[1] + 1)))
+        Utterance(
+            w, accent, variant, int(rng.integers(speed[0], speed[1] + 1)), int(rng.integers(pitch[0], pitch[1] + 1))
+        )
         for variant in variants
         for accent in accents
         for w in range(len(words))
@@ -51,8 +59,14 @@ def _espeak_version() -> str:
 
 
 def cache_key(words: list[str], utterances: list[Utterance], sample_rate: int) -> str:
-    spec = json.dumps({"words": words, "utterances": [asdict(u) for u in utterances], "rate": sample_rate,
-                       "espeak": _espeak_version()})
+    spec = json.dumps(
+        {
+            "words": words,
+            "utterances": [asdict(u) for u in utterances],
+            "rate": sample_rate,
+            "espeak": _espeak_version(),
+        }
+    )
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
@@ -68,7 +82,11 @@ def synthesize(words: list[str], utterances: list[Utterance], sample_rate: int, 
         return normalize_peak(speak(words[u.word], u.voice, u.speed, u.pitch, sample_rate))
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # espeak-ng runs as a process: threads suffice
-        waves = list(track(pool.map(one, utterances), total=len(utterances), description=f"espeak-ng: {len(utterances)} utterances"))
+        waves = list(
+            track(
+                pool.map(one, utterances), total=len(utterances), description=f"espeak-ng: {len(utterances)} utterances"
+            )
+        )
     offsets = np.cumsum([0] + [len(w) for w in waves])
     audio = np.round(np.concatenate(waves) * 32767).astype(np.int16)
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -86,10 +104,10 @@ def _unpack(audio: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
 def split_variants(variants: list[str], val: float, test: float, seed: int) -> dict[str, list[str]]:
     """Disjoint speaker sets: ``val``/``test`` are shares (< 1) or counts of the variants, drawn with ``seed``."""
     order = [variants[i] for i in np.random.default_rng(seed).permutation(len(variants))]
-    n_test, n_val = (int(round(n * len(variants))) if n < 1 else int(n) for n in (test, val))
+    n_test, n_val = (round(n * len(variants)) if n < 1 else int(n) for n in (test, val))
     if n_test < 1 or n_val < 1 or n_test + n_val >= len(variants):
         raise ConfigError(
             f"data.val_voices={val}, data.test_voices={test} with {len(variants)} voice variants: each split needs at "
             f"least one variant and training needs the rest; list more data.variants or hold out fewer"
         )
-    return {"test": order[:n_test], "val": order[n_test:n_test + n_val], "train": order[n_test + n_val:]}
+    return {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}

@@ -16,7 +16,9 @@ class FiniteLoss(L.Callback):
     """Raises TrainingDiverged when a training step's loss is not finite (a sweep then records the trial as
     failed and goes on). Costs one device sync per step."""
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
         loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
         if not isinstance(loss, torch.Tensor):
             return

@@ -19,11 +19,9 @@ class OptunaPruning(L.Callback):
         self._trial = None
 
     def _find_trial(self):
-        import optuna
+        from genlab.integrations.optuna_trials import running_trial
 
-        study = optuna.load_study(study_name=self.study_name, storage=self.storage, pruner=self.pruner)
-        trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, self.trial_number)
-        return optuna.trial.Trial(study, trial_id)
+        return running_trial(self.storage, self.study_name, self.trial_number, self.pruner)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         value = trainer.callback_metrics.get(self.monitor)

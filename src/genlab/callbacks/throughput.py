@@ -21,7 +21,9 @@ class Throughput(L.Callback):
         self._sync(pl_module)
         self._start = time.perf_counter()
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
         self._sync(pl_module)
         self._seconds += time.perf_counter() - self._start
         first = batch[0] if isinstance(batch, (list, tuple)) else batch

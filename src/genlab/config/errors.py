@@ -7,9 +7,17 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from genlab.errors import GenlabError
 
-USER_ERRORS = (GenlabError, ConfigCompositionException, MissingConfigException, OverrideParseException, OmegaConfBaseException)
+USER_ERRORS = (
+    GenlabError,
+    ConfigCompositionException,
+    MissingConfigException,
+    OverrideParseException,
+    OmegaConfBaseException,
+)
 
 _DETAIL_PREFIXES = ("full_key:", "object_type=", "reference_type=", "To append to your config")
+# Keys genlab renamed: an old command line gets the new name in its error.
+RENAMED_KEYS = {"task_name": "experiment_name"}
 
 
 def describe(error: BaseException) -> str:
@@ -23,7 +31,9 @@ def describe(error: BaseException) -> str:
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         return f"{'='.join(group)}: no such option{hint}; choose one of {', '.join(sorted(error.options))}"
     cause = error.__cause__
-    if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and "not in struct" in str(cause):
+    if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and (
+        "not in struct" in str(cause) or "' not in '" in str(cause)
+    ):
         return _unknown_key(cause)
     parts = [_compact(error).rstrip(".")]
     if isinstance(cause, OmegaConfBaseException):
@@ -34,12 +44,12 @@ def describe(error: BaseException) -> str:
 
 
 def _unknown_key(error: OmegaConfBaseException) -> str:
-    full_key = error.full_key
+    full_key = error.full_key or ""
     parent = error.parent_node
-    known = [str(k) for k in parent.keys()] if parent is not None else []
+    known = [str(k) for k in parent] if parent is not None else []
     leaf = full_key.rsplit(".", 1)[-1]
     prefix = full_key[: -len(leaf)]
-    close = difflib.get_close_matches(leaf, known, n=1)
+    close = [RENAMED_KEYS[leaf]] if leaf in RENAMED_KEYS else difflib.get_close_matches(leaf, known, n=1)
     hint = f"did you mean {prefix}{close[0]}? " if close else ""
     return f"{full_key} is not a config key; {hint}(see them all with --cfg job; add a new key with +{full_key}=...)"
 

@@ -27,7 +27,7 @@ class ExtrasSchema:
 
 @dataclass
 class RunSchema:
-    task_name: str = "train"
+    experiment_name: str = "train"
     tags: list[str] = field(default_factory=list)
     seed: Optional[int] = 42
     train: bool = True

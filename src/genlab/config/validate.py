@@ -6,17 +6,21 @@ reported before anything is built, with the full key and, where one is close, th
 
 import difflib
 import enum
+import importlib.util
 import inspect
+import logging
 import os
 import types
 import typing
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
 from genlab.errors import ConfigError
+from genlab.integrations.omegaconf_nodes import child, written_value
 
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 # Arguments that genlab.build passes itself, never from the config.
@@ -37,24 +41,33 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(problems[0] + more)
 
 
-def _check_tree(node, path: str) -> Iterator[str]:
+def _check_tree(node: Any, path: str) -> Iterator[str]:
     if isinstance(node, DictConfig):
         if "_target_" in node:
             yield from _check_target(node, path)
-        for key in node:
+        for key in map(str, node):
             if key not in _HYDRA_KEYS:
-                yield from _check_tree(node._get_node(key), f"{path}.{key}")
+                yield from _check_tree(child(node, key), f"{path}.{key}")
     elif isinstance(node, ListConfig):
         for i in range(len(node)):
-            yield from _check_tree(node._get_node(i), f"{path}.{i}")
+            yield from _check_tree(child(node, i), f"{path}.{i}")
 
 
 def _check_target(node: DictConfig, path: str) -> Iterator[str]:
     target = node._target_
     try:
-        obj = get_object(target)
-    except Exception as e:  # noqa: BLE001 - import errors of any kind mean the same to the user
-        yield f"{path}._target_: cannot import {target!r} ({e})"
+        obj = _import(target)
+    except Exception as e:
+        root: BaseException = e
+        while root.__cause__ is not None:  # Hydra wraps the import error in three lines of its own
+            root = root.__cause__
+        package = target.split(".")[0]
+        hint = (
+            "; is the folder that holds it on PYTHONPATH? (e.g. PYTHONPATH=. genlab-train ...)"
+            if importlib.util.find_spec(package) is None
+            else ""
+        )
+        yield f"{path}._target_: cannot import {target!r} ({' '.join(str(root).split())}){hint}"
         return
     try:
         signature = inspect.signature(obj)
@@ -63,12 +76,12 @@ def _check_target(node: DictConfig, path: str) -> Iterator[str]:
     params = signature.parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     hints = _type_hints(obj)
-    given = [k for k in node if k not in _HYDRA_KEYS]
+    given = [str(k) for k in node if k not in _HYDRA_KEYS]
     for key in given:
         try:
             OmegaConf.select(node, key, throw_on_missing=False)
         except InterpolationResolutionError as e:
-            raw = node._get_node(key)._value()
+            raw = written_value(node, key)
             yield f"{path}.{key}={raw} cannot be resolved ({type(e).__name__}: {str(e).splitlines()[0]}); this {path} does not fit the other groups chosen: an experiment=... pairs model, task and data"
             return
         if key not in params:
@@ -80,7 +93,7 @@ def _check_target(node: DictConfig, path: str) -> Iterator[str]:
         if key in hints:
             value = OmegaConf.select(node, key, throw_on_missing=False)
             if not _matches(value, hints[key]):
-                copied = _COPIED if node._get_node(key)._is_interpolation() else ""
+                copied = _COPIED if OmegaConf.is_interpolation(node, key) else ""
                 yield f"{copied}{path}.{key}={value!r}: {target} expects {_describe(hints[key])}"
     if not node.get("_partial_", False):
         for name, p in params.items():
@@ -93,16 +106,27 @@ def _check_target(node: DictConfig, path: str) -> Iterator[str]:
                 yield f"{path}.{name} is required by {target} but not set; add {path}.{name}=<value>"
 
 
-def _type_hints(obj) -> dict:
+def _import(target: str) -> Any:
+    """Hydra's get_object without the ERROR it logs before raising: the caller reports the failure as one line."""
+    hydra_log = logging.getLogger("hydra.utils")
+    level = hydra_log.level
+    hydra_log.setLevel(logging.CRITICAL)
+    try:
+        return get_object(target)
+    finally:
+        hydra_log.setLevel(level)
+
+
+def _type_hints(obj: Any) -> dict[str, Any]:
     try:
         return typing.get_type_hints(obj.__init__ if inspect.isclass(obj) else obj)
-    except Exception:  # noqa: BLE001 - unresolvable annotations just skip the type check
+    except Exception:
         return {}
 
 
-def _matches(value, hint) -> bool:
+def _matches(value: Any, hint: Any) -> bool:
     """True unless the value surely does not fit the annotation; unknown annotations always fit."""
-    if hint is typing.Any or isinstance(value, DictConfig) and "_target_" in value:
+    if hint is typing.Any or (isinstance(value, DictConfig) and "_target_" in value):
         return True
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -120,7 +144,7 @@ def _matches(value, hint) -> bool:
     if inspect.isclass(hint) and origin is None and isinstance(value, (str, int, float, bool)):
         # A plain value where a class is expected (a Tensor for a learning rate, say) fits only if it is one,
         # except strings, which stand for paths and enum members.
-        return isinstance(value, hint) or isinstance(value, str) and issubclass(hint, (os.PathLike, enum.Enum))
+        return isinstance(value, hint) or (isinstance(value, str) and issubclass(hint, (os.PathLike, enum.Enum)))
     if origin in (list, tuple, Sequence, typing.Sequence) or hint in (list, tuple):
         if not isinstance(value, (ListConfig, list, tuple)):
             return False
@@ -129,7 +153,7 @@ def _matches(value, hint) -> bool:
     return True
 
 
-def _describe(hint) -> str:
+def _describe(hint: Any) -> str:
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return " or ".join(_describe(arg) for arg in typing.get_args(hint))
     if hint is type(None):

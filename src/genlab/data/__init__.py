@@ -6,7 +6,11 @@ from genlab.data.fashion_mnist import FashionMNISTDataModule
 from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
 from genlab.data.spoken_digits import SpokenWordsDataModule
-from genlab.data.text_classification import LabelledFilesDataModule, MovieReviewsDataModule, TextClassificationDataModule
+from genlab.data.text_classification import (
+    LabelledFilesDataModule,
+    MovieReviewsDataModule,
+    TextClassificationDataModule,
+)
 from genlab.data.text_corpora import FortunesDataModule, TextFilesDataModule
 
 __all__ = [

@@ -1,5 +1,6 @@
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,7 @@ class CIFAR10DataModule(ImageClassificationDataModule):
 
     class_names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
-    def __init__(self, root: str = "data/cifar10", download: bool = False, **kwargs):
+    def __init__(self, root: str = "data/cifar10", download: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         self.root = Path(root)
         self.download = download
@@ -29,7 +30,7 @@ class CIFAR10DataModule(ImageClassificationDataModule):
             )
         try:
             from torchvision.datasets import CIFAR10
-        except Exception as e:  # noqa: BLE001 - a torchvision built for another torch fails with many error types
+        except Exception as e:
             raise DataError(
                 f"data.download=true needs torchvision ({type(e).__name__}: {e}); install it with "
                 f"\"pip install 'genlab[vision]'\" or download cifar-10-python.tar.gz and extract it under data.root"

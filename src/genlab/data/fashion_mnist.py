@@ -1,6 +1,7 @@
 import functools
 import gzip
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +29,20 @@ def read_idx(path: str, header: int) -> np.ndarray:
 class FashionMNISTDataModule(ImageClassificationDataModule):
     """Fashion-MNIST from its IDX files; by default those of Debian's ``dataset-fashion-mnist`` package."""
 
-    class_names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+    class_names = (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    )
 
-    def __init__(self, root: str = DEBIAN_ROOT, **kwargs):
+    def __init__(self, root: str = DEBIAN_ROOT, **kwargs: Any):
         super().__init__(**kwargs)
         self.root = Path(root)
 
@@ -45,7 +57,9 @@ class FashionMNISTDataModule(ImageClassificationDataModule):
         images = read_idx(str(images_file), 16).astype(np.float32).reshape(-1, 1, 28, 28) / 255.0
         labels = read_idx(str(labels_file), 8)
         if len(images) != len(labels):
-            raise DataError(f"data.root: {images_file.name} has {len(images)} images but {labels_file.name} {len(labels)} labels")
+            raise DataError(
+                f"data.root: {images_file.name} has {len(images)} images but {labels_file.name} {len(labels)} labels"
+            )
         return images, labels
 
     def load_arrays(self):

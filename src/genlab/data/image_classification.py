@@ -3,7 +3,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
+from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.errors import DataError
 
 
@@ -47,7 +47,7 @@ class ImageClassificationDataModule(InMemoryDataModule):
         generator = torch.Generator().manual_seed(self.split_seed)
         order = torch.randperm(len(x_train), generator=generator).numpy()
         n_val = self._count(self.val_size, len(x_train))
-        if x_test is None:
+        if x_test is None or y_test is None:
             n_test = n_val
             x_test, y_test = x_train[order[:n_test]], y_train[order[:n_test]]
             order = order[n_test:]
@@ -70,7 +70,7 @@ class ImageClassificationDataModule(InMemoryDataModule):
 
     @staticmethod
     def _count(size: float, total: int) -> int:
-        return int(round(size * total)) if size < 1 else int(size)
+        return round(size * total) if size < 1 else int(size)
 
     def _stats(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         axes = (0, 2, 3)

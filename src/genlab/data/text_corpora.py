@@ -5,6 +5,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from genlab.data.language_modeling import LanguageModelingDataModule
 from genlab.errors import DataError
@@ -17,10 +18,18 @@ def read_fortunes(root: str, files: Sequence[str] | None = None) -> list[str]:
     """Every fortune in the ``fortune`` files under root (items separated by ``%`` lines)."""
     folder = Path(root)
     if not folder.is_dir():
-        raise DataError(f"data.root: {root} is not a folder; install the fortunes with 'apt-get install fortunes fortunes-min' or set data.root")
-    paths = [folder / f for f in files] if files else [
-        p for p in sorted(folder.iterdir()) if p.is_file() and not p.is_symlink() and p.suffix not in (".dat", ".u8")
-    ]
+        raise DataError(
+            f"data.root: {root} is not a folder; install the fortunes with 'apt-get install fortunes fortunes-min' or set data.root"
+        )
+    paths = (
+        [folder / f for f in files]
+        if files
+        else [
+            p
+            for p in sorted(folder.iterdir())
+            if p.is_file() and not p.is_symlink() and p.suffix not in (".dat", ".u8")
+        ]
+    )
     texts = []
     for path in paths:
         if not path.is_file():
@@ -56,7 +65,9 @@ def read_text_files(paths: Sequence[str], text_column: str = "text", separator: 
         if path.suffix.lower() in (".jsonl", ".csv"):
             for number, record in enumerate(read_records(path), 1):
                 if text_column not in record:
-                    raise DataError(f"data.text_column={text_column!r}: not in line {number} of {path} (keys: {', '.join(record)})")
+                    raise DataError(
+                        f"data.text_column={text_column!r}: not in line {number} of {path} (keys: {', '.join(record)})"
+                    )
                 texts.append(str(record[text_column]))
             continue
         _check_readable(path)
@@ -75,7 +86,9 @@ def read_labelled_files(paths: Sequence[str], text_column: str, label_column: st
         for number, record in enumerate(read_records(path), 1):
             for column, key in ((text_column, "text_column"), (label_column, "label_column")):
                 if column not in record:
-                    raise DataError(f"data.{key}={column!r}: not in record {number} of {path} (fields: {', '.join(record)})")
+                    raise DataError(
+                        f"data.{key}={column!r}: not in record {number} of {path} (fields: {', '.join(record)})"
+                    )
             texts.append(str(record[text_column]))
             labels.append(record[label_column])
     return texts, labels
@@ -84,7 +97,7 @@ def read_labelled_files(paths: Sequence[str], text_column: str, label_column: st
 class FortunesDataModule(LanguageModelingDataModule):
     """The 15,000 fortunes of Debian's ``fortunes`` and ``fortunes-min`` packages."""
 
-    def __init__(self, root: str = DEBIAN_FORTUNES, files: Sequence[str] | None = None, **kwargs):
+    def __init__(self, root: str = DEBIAN_FORTUNES, files: Sequence[str] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.root, self.files = root, files
 
@@ -95,7 +108,7 @@ class FortunesDataModule(LanguageModelingDataModule):
 class TextFilesDataModule(LanguageModelingDataModule):
     """The user's own texts: .txt, .jsonl or .csv files (``text_column`` names the field)."""
 
-    def __init__(self, paths: Sequence[str], text_column: str = "text", separator: str | None = None, **kwargs):
+    def __init__(self, paths: Sequence[str], text_column: str = "text", separator: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.paths, self.text_column, self.separator = list(paths), text_column, separator
 

@@ -1,11 +1,20 @@
 """Tokenizers trained offline with Hugging Face `tokenizers`, saved as a standard tokenizer folder in the run."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
 
 SPECIAL_TOKENS = ["<pad>", "<eos>", "<unk>"]
 
 
-def train_or_load_tokenizer(texts: list[str], path: str, kind: str = "bpe", vocab_size: int = 2048):
+def train_or_load_tokenizer(
+    texts: list[str], path: str, kind: str = "bpe", vocab_size: int = 2048
+) -> PreTrainedTokenizerFast:
     """The run's tokenizer: loaded from ``path`` if a run already trained it (resume, predict), else trained on
     ``texts`` and saved there. ``kind`` is ``bpe`` (byte-level, GPT-2 style) or ``char``; at most ``vocab_size``
     tokens, so a model sized from the config always has room for every id."""
@@ -21,9 +30,10 @@ def train_or_load_tokenizer(texts: list[str], path: str, kind: str = "bpe", voca
     return tokenizer
 
 
-def _train(texts: list[str], kind: str, vocab_size: int):
+def _train(texts: list[str], kind: str, vocab_size: int) -> Tokenizer:
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
+    trainer: Any
     if kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
         tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

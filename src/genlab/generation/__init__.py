@@ -7,4 +7,10 @@ from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.samples_callback import GenerationSamples
 from genlab.generation.settings import GenerationSettings
 
-__all__ = ["AudioGenerationSettings", "GenerationSamples", "GenerationSettings", "ImageGenerationSettings", "ImageSamples"]
+__all__ = [
+    "AudioGenerationSettings",
+    "GenerationSamples",
+    "GenerationSettings",
+    "ImageGenerationSettings",
+    "ImageSamples",
+]

@@ -23,14 +23,20 @@ class AudioGenerationSettings(ImageGenerationSettings):
     def __post_init__(self):
         super().__post_init__()
         if self.duration_seconds is not None and self.duration_seconds <= 0:
-            raise ConfigError(f"generation.duration_seconds={self.duration_seconds}: must be positive (or null for the model's own length)")
+            raise ConfigError(
+                f"generation.duration_seconds={self.duration_seconds}: must be positive (or null for the model's own length)"
+            )
         if self.temperature <= 0:
             raise ConfigError(f"generation.temperature={self.temperature}: must be positive")
         if self.top_k < 0 or not 0 <= self.top_p <= 1:
-            raise ConfigError(f"generation.top_k={self.top_k}, generation.top_p={self.top_p}: top_k >= 0 (0 = off), top_p in [0, 1] (0 = off)")
+            raise ConfigError(
+                f"generation.top_k={self.top_k}, generation.top_p={self.top_p}: top_k >= 0 (0 = off), top_p in [0, 1] (0 = off)"
+            )
 
 
 def check_duration(seconds: float | None, limit: float, model: str, why: str) -> None:
     """Refuse a duration past what the model can make, naming the key and the limit."""
     if seconds is not None and seconds > limit + 1e-9:
-        raise ConfigError(f"generation.duration_seconds={seconds}: {model} makes at most {limit:.3g} s ({why}); ask for {limit:.3g} or less")
+        raise ConfigError(
+            f"generation.duration_seconds={seconds}: {model} makes at most {limit:.3g} s ({why}); ask for {limit:.3g} or less"
+        )

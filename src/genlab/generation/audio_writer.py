@@ -18,7 +18,14 @@ log = logging.getLogger("genlab")
 _MAX_WANDB_AUDIO = 32
 
 
-def log_audio(trainer: L.Trainer, key: str, waves: list[np.ndarray], sample_rate: int, captions: list[str], step: int | None = None) -> None:
+def log_audio(
+    trainer: L.Trainer,
+    key: str,
+    waves: list[np.ndarray],
+    sample_rate: int,
+    captions: list[str],
+    step: int | None = None,
+) -> None:
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
             logger.log_audio(key=key, audios=waves, step=step, sample_rate=[sample_rate] * len(waves), caption=captions)
@@ -48,16 +55,33 @@ class AudioGenerationWriter(BasePredictionWriter):
         requests = [r for batch in predictions for r in batch["requests"]]
         waves = [w.numpy() for batch in predictions for w in batch["audio"]]
         rate = predictions[0]["sample_rate"]
-        spectrograms = [s for batch in predictions for s in batch["spectrograms"]] if "spectrograms" in predictions[0] else None
+        spectrograms = (
+            [s for batch in predictions for s in batch["spectrograms"]] if "spectrograms" in predictions[0] else None
+        )
         records = []
         for i, (request, wave) in enumerate(zip(requests, waves)):
             stem = Path("audio") / file_stem(request.prompt, request.sample, request.index)
             write_wav(self.output_dir / stem.with_suffix(".wav"), wave, rate)
             image = _spectrogram_image(spectrograms[i] if spectrograms else None, wave, rate)
-            save_spectrogram_png(image, self.output_dir / stem.with_suffix(".png"), len(wave) / rate, rate, f"{request.prompt} #{request.sample}")
-            records.append({"prompt": request.prompt, "label": request.label, "sample": request.sample, "seed": request.seed,
-                            "file": str(stem.with_suffix(".wav")), "spectrogram": str(stem.with_suffix(".png")),
-                            "sample_rate": rate, "seconds": len(wave) / rate})
+            save_spectrogram_png(
+                image,
+                self.output_dir / stem.with_suffix(".png"),
+                len(wave) / rate,
+                rate,
+                f"{request.prompt} #{request.sample}",
+            )
+            records.append(
+                {
+                    "prompt": request.prompt,
+                    "label": request.label,
+                    "sample": request.sample,
+                    "seed": request.seed,
+                    "file": str(stem.with_suffix(".wav")),
+                    "spectrogram": str(stem.with_suffix(".png")),
+                    "sample_rate": rate,
+                    "seconds": len(wave) / rate,
+                }
+            )
         write_jsonl(self.path, records)
         if spectrograms:
             rows = rows_by_prompt(requests, torch.stack(spectrograms))
@@ -65,5 +89,11 @@ class AudioGenerationWriter(BasePredictionWriter):
             grid.save(self.grid_path)
             log_images(trainer, "generations/spectrograms", [grid], ["rows: " + ", ".join(p for p, _ in rows)])
         shown = list(zip(requests, waves))[:_MAX_WANDB_AUDIO]
-        log_audio(trainer, "generations/audio", [w for _, w in shown], rate, [f"{r.prompt} #{r.sample} (seed {r.seed})" for r, _ in shown])
+        log_audio(
+            trainer,
+            "generations/audio",
+            [w for _, w in shown],
+            rate,
+            [f"{r.prompt} #{r.sample} (seed {r.seed})" for r, _ in shown],
+        )
         log.info(f"{len(records)} clips written to {self.output_dir / 'audio'} ({rate} Hz)")

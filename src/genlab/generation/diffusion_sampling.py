@@ -12,11 +12,15 @@ from genlab.errors import ConfigError
 Denoiser = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
 
-def training_scheduler(num_train_timesteps: int = 1000, beta_schedule: str = "squaredcos_cap_v2", prediction_type: str = "epsilon"):
+def training_scheduler(
+    num_train_timesteps: int = 1000, beta_schedule: str = "squaredcos_cap_v2", prediction_type: str = "epsilon"
+):
     """The forward (noising) process the net is trained on; samplers are built from its config."""
     from diffusers import DDPMScheduler
 
-    return DDPMScheduler(num_train_timesteps=num_train_timesteps, beta_schedule=beta_schedule, prediction_type=prediction_type)
+    return DDPMScheduler(
+        num_train_timesteps=num_train_timesteps, beta_schedule=beta_schedule, prediction_type=prediction_type
+    )
 
 
 def sampling_scheduler(name: str, train_config):

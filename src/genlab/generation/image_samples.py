@@ -5,10 +5,12 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.loggers import WandbLogger
 
+from genlab.core.protocols import LabelledData, SpectrogramGenerator
 from genlab.generation.audio_writer import log_audio
 from genlab.generation.image_grid import labelled_grid
-from genlab.generation.image_settings import ImageGenerationSettings, class_requests
+from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.image_writer import log_images, rows_by_prompt
+from genlab.generation.requests import class_requests
 
 log = logging.getLogger("genlab")
 
@@ -26,7 +28,7 @@ class ImageSamples(L.Callback):
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or (trainer.current_epoch + 1) % self.settings.every_n_epochs:
             return
-        class_names = getattr(trainer.datamodule, "class_names", None)
+        class_names = trainer.datamodule.class_names if isinstance(trainer.datamodule, LabelledData) else None
         requests = class_requests(self.settings, class_names, pl_module.num_classes)
         images = pl_module.generate(requests, self.settings).cpu()
         if not trainer.is_global_zero:
@@ -36,10 +38,16 @@ class ImageSamples(L.Callback):
         path = self.folder / f"epoch_{trainer.current_epoch:03d}.png"
         grid.save(path)
         log_images(trainer, "samples", [grid], [f"epoch {trainer.current_epoch}"], step=trainer.global_step)
-        if hasattr(pl_module, "waveforms") and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
+        if isinstance(pl_module, SpectrogramGenerator) and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
             # spectrogram models: the first sample of each prompt as audio too (Griffin-Lim is the slow part)
             first = [i for i, r in enumerate(requests) if r.sample == 0]
             waves = pl_module.waveforms(images[first])
-            log_audio(trainer, "samples/audio", list(waves.numpy()), pl_module.sample_rate,
-                      [f"{requests[i].prompt}, epoch {trainer.current_epoch}" for i in first], step=trainer.global_step)
+            log_audio(
+                trainer,
+                "samples/audio",
+                list(waves.numpy()),
+                pl_module.sample_rate,
+                [f"{requests[i].prompt}, epoch {trainer.current_epoch}" for i in first],
+                step=trainer.global_step,
+            )
         log.info(f"epoch {trainer.current_epoch} samples: {path}")

@@ -7,7 +7,7 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import WandbLogger
 
 from genlab.generation.image_grid import file_stem, labelled_grid, save_png, to_pil
-from genlab.generation.image_settings import ImageRequest
+from genlab.generation.requests import GenerationRequest
 from genlab.generation.text_writer import write_jsonl
 
 log = logging.getLogger("genlab")
@@ -15,7 +15,7 @@ log = logging.getLogger("genlab")
 _MAX_WANDB_IMAGES = 64
 
 
-def rows_by_prompt(requests: list[ImageRequest], images: torch.Tensor) -> list[tuple[str, list[torch.Tensor]]]:
+def rows_by_prompt(requests: list[GenerationRequest], images: torch.Tensor) -> list[tuple[str, list[torch.Tensor]]]:
     """(prompt, its images) in prompt order, one row per position in the prompt list."""
     rows: dict[int, tuple[str, list[torch.Tensor]]] = {}
     for request, image in zip(requests, images):
@@ -48,13 +48,25 @@ class ImageGenerationWriter(BasePredictionWriter):
         for request, image in zip(requests, images):
             file = Path("images") / f"{file_stem(request.prompt, request.sample, request.index)}.png"
             save_png(image, self.output_dir / file)
-            records.append({"prompt": request.prompt, "label": request.label, "sample": request.sample,
-                            "seed": request.seed, "file": str(file)})
+            records.append(
+                {
+                    "prompt": request.prompt,
+                    "label": request.label,
+                    "sample": request.sample,
+                    "seed": request.seed,
+                    "file": str(file),
+                }
+            )
         write_jsonl(self.path, records)
         rows = rows_by_prompt(requests, images)
         grid = labelled_grid(rows)
         grid.save(self.grid_path)
         log_images(trainer, "generations/grid", [grid], ["rows: " + ", ".join(prompt for prompt, _ in rows)])
         shown = list(zip(requests, images))[:_MAX_WANDB_IMAGES]
-        log_images(trainer, "generations/images", [to_pil(img) for _, img in shown], [f"{r.prompt} #{r.sample} (seed {r.seed})" for r, _ in shown])
+        log_images(
+            trainer,
+            "generations/images",
+            [to_pil(img) for _, img in shown],
+            [f"{r.prompt} #{r.sample} (seed {r.seed})" for r, _ in shown],
+        )
         log.info(f"{len(records)} images written to {self.output_dir / 'images'}; grid: {self.grid_path}")

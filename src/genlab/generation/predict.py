@@ -5,74 +5,103 @@ from pathlib import Path
 import lightning as L
 from torch.utils.data import DataLoader
 
+from genlab.core.protocols import AudioGenerator, ImageGenerator, LabelledData, TextGenerator, TokenizedData
 from genlab.errors import ConfigError
 from genlab.generation.audio_settings import AudioGenerationSettings
 from genlab.generation.audio_writer import AudioGenerationWriter
-from genlab.generation.image_settings import ImageGenerationSettings, class_requests, text_requests
+from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.image_writer import ImageGenerationWriter
 from genlab.generation.prompts import prompt_dataloader
+from genlab.generation.requests import class_requests, text_requests
 from genlab.generation.settings import GenerationSettings
 from genlab.generation.text_writer import TextGenerationWriter
 
 
+def check_generation(
+    module: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    settings: GenerationSettings | ImageGenerationSettings | None,
+) -> None:
+    """Before anything runs: the generation settings apply to this task (text to a text generator, images to an
+    image generator, audio to an audio generator), so predict=true cannot fail after a whole training."""
+    if settings is None:
+        return
+    name = type(module).__name__
+    if isinstance(settings, AudioGenerationSettings):
+        if not isinstance(module, AudioGenerator):
+            raise ConfigError(
+                f"generation=audio: task {name} does not generate audio; use experiment=audio_diffusion (or one built on it) or experiment=musicgen"
+            )
+    elif isinstance(settings, ImageGenerationSettings):
+        if not isinstance(module, ImageGenerator) or isinstance(module, AudioGenerator):
+            raise ConfigError(
+                f"generation=image: task {name} does not generate images; use experiment=diffusion or experiment=stable_diffusion"
+            )
+    elif not isinstance(module, TextGenerator):
+        raise ConfigError(
+            f"predict=true: task {name} does not generate text; use a language-model task, or generation=image for a diffusion model"
+        )
+    elif not isinstance(datamodule, TokenizedData):
+        raise ConfigError(
+            f"generation=text: data {type(datamodule).__name__} has no tokenizer to read prompts with; use text data (data=fortunes, data=text_files)"
+        )
+
+
 def predict(
-    trainer: L.Trainer, module: L.LightningModule, datamodule: L.LightningDataModule,
-    settings: GenerationSettings | ImageGenerationSettings | None, output_dir: Path, ckpt_path: str | None,
+    trainer: L.Trainer,
+    module: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    settings: GenerationSettings | ImageGenerationSettings | None,
+    output_dir: Path,
+    ckpt_path: str | None,
 ) -> Path:
     if settings is None:
         raise ConfigError(
             "predict=true needs generation settings: add generation=text (language models), generation=image "
             "(diffusion models) or generation=audio (audio models), or an experiment that has them"
         )
+    check_generation(module, datamodule, settings)
     if isinstance(settings, AudioGenerationSettings):
-        return predict_audio(trainer, module, datamodule, settings, output_dir, ckpt_path)
+        writer: AudioGenerationWriter | ImageGenerationWriter = AudioGenerationWriter(str(output_dir))
+        _predict_requests(trainer, module, datamodule, settings, writer, ckpt_path)
+        return writer.path
     if isinstance(settings, ImageGenerationSettings):
-        return predict_images(trainer, module, datamodule, settings, output_dir, ckpt_path)
+        image_writer = ImageGenerationWriter(str(output_dir))
+        _predict_requests(trainer, module, datamodule, settings, image_writer, ckpt_path)
+        return image_writer.grid_path
     return predict_text(trainer, module, datamodule, settings, output_dir, ckpt_path)
 
 
 def predict_text(
-    trainer: L.Trainer, module: L.LightningModule, datamodule: L.LightningDataModule, settings: GenerationSettings,
-    output_dir: Path, ckpt_path: str | None,
+    trainer: L.Trainer,
+    module: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    settings: GenerationSettings,
+    output_dir: Path,
+    ckpt_path: str | None,
 ) -> Path:
-    if not hasattr(module, "generate_ids"):
-        raise ConfigError(f"predict=true: task {type(module).__name__} does not generate text; use a language-model task, or generation=image for a diffusion model")
     datamodule.setup("predict")
     prompts = settings.all_prompts()
     writer = TextGenerationWriter(str(output_dir), datamodule.tokenizer, prompts)
     trainer.callbacks.append(writer)
-    trainer.predict(module, dataloaders=prompt_dataloader(datamodule.tokenizer, prompts, settings), ckpt_path=ckpt_path, return_predictions=False)
-    return writer.path
-
-
-def predict_images(
-    trainer: L.Trainer, module: L.LightningModule, datamodule: L.LightningDataModule, settings: ImageGenerationSettings,
-    output_dir: Path, ckpt_path: str | None,
-) -> Path:
-    if not hasattr(module, "generate") or not hasattr(module, "num_classes") or hasattr(module, "sample_rate"):
-        raise ConfigError(f"generation=image: task {type(module).__name__} does not generate images; use model=diffusion or model=stable_diffusion")
-    writer = ImageGenerationWriter(str(output_dir))
-    _predict_requests(trainer, module, datamodule, settings, writer, ckpt_path)
-    return writer.grid_path
-
-
-def predict_audio(
-    trainer: L.Trainer, module: L.LightningModule, datamodule: L.LightningDataModule, settings: AudioGenerationSettings,
-    output_dir: Path, ckpt_path: str | None,
-) -> Path:
-    if not hasattr(module, "sample_rate"):
-        raise ConfigError(f"generation=audio: task {type(module).__name__} does not generate audio; use model=audio_diffusion or model=musicgen")
-    writer = AudioGenerationWriter(str(output_dir))
-    _predict_requests(trainer, module, datamodule, settings, writer, ckpt_path)
+    trainer.predict(
+        module,
+        dataloaders=prompt_dataloader(datamodule.tokenizer, prompts, settings),
+        ckpt_path=ckpt_path,
+        return_predictions=False,
+    )
     return writer.path
 
 
 def _predict_requests(trainer, module, datamodule, settings, writer, ckpt_path) -> None:
     """One prediction step per batch of requests (prompts × n_per_prompt), handed to ``writer``."""
-    if getattr(module, "takes_text", False):
+    if module.takes_text:
         requests = text_requests(settings)
     else:
-        requests = class_requests(settings, getattr(datamodule, "class_names", None), module.num_classes)
-    loader = DataLoader(requests, batch_size=settings.batch_size, collate_fn=lambda rows: {"requests": rows, "settings": settings})
+        class_names = datamodule.class_names if isinstance(datamodule, LabelledData) else None
+        requests = class_requests(settings, class_names, module.num_classes)
+    loader = DataLoader(
+        requests, batch_size=settings.batch_size, collate_fn=lambda rows: {"requests": rows, "settings": settings}
+    )
     trainer.callbacks.append(writer)
     trainer.predict(module, dataloaders=loader, ckpt_path=ckpt_path, return_predictions=False)

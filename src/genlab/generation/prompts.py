@@ -19,7 +19,11 @@ class PromptCollator:
 
     def __call__(self, indices: list[int]) -> dict:
         encoded = self.tokenizer(
-            [self.prompts[i] for i in indices], padding=True, padding_side="left", add_special_tokens=False, return_tensors="pt"
+            [self.prompts[i] for i in indices],
+            padding=True,
+            padding_side="left",
+            add_special_tokens=False,
+            return_tensors="pt",
         )
         return {
             "input_ids": encoded["input_ids"],
@@ -32,4 +36,8 @@ class PromptCollator:
 
 
 def prompt_dataloader(tokenizer, prompts: list[str], settings: GenerationSettings) -> DataLoader:
-    return DataLoader(list(range(len(prompts))), batch_size=settings.batch_size, collate_fn=PromptCollator(tokenizer, prompts, settings))
+    return DataLoader(
+        list(range(len(prompts))),
+        batch_size=settings.batch_size,
+        collate_fn=PromptCollator(tokenizer, prompts, settings),
+    )

@@ -33,12 +33,16 @@ class GenerationSamples(L.Callback):
             log.info(f"epoch {epoch} sample: {prompt!r} → {text!r}")
 
 
-def generate_samples(trainer: L.Trainer, pl_module: L.LightningModule, settings: GenerationSettings) -> list[tuple[str, str]]:
+def generate_samples(
+    trainer: L.Trainer, pl_module: L.LightningModule, settings: GenerationSettings
+) -> list[tuple[str, str]]:
     """(prompt, generated text) for each of the settings' prompts and return sequences, from the model in hand."""
     tokenizer = trainer.datamodule.tokenizer
     prompts = settings.all_prompts()
     batch = PromptCollator(tokenizer, prompts, settings)(list(range(len(prompts))))
     batch = {k: v.to(pl_module.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-    tokens = pl_module.generate_ids(batch["input_ids"], batch["attention_mask"], settings, batch["eos_id"], batch["pad_id"])
+    tokens = pl_module.generate_ids(
+        batch["input_ids"], batch["attention_mask"], settings, batch["eos_id"], batch["pad_id"]
+    )
     prompt_of = [p for p in prompts for _ in range(settings.num_return_sequences)]
     return list(zip(prompt_of, decode_rows(tokenizer, tokens)))

@@ -24,7 +24,9 @@ class GenerationSettings:
 
     def __post_init__(self):
         if self.temperature <= 0:
-            raise ConfigError(f"generation.temperature={self.temperature}: must be > 0 (use do_sample=false for greedy)")
+            raise ConfigError(
+                f"generation.temperature={self.temperature}: must be > 0 (use do_sample=false for greedy)"
+            )
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise ConfigError(f"generation.top_p={self.top_p}: must be in (0, 1]")
 
@@ -37,11 +39,13 @@ class GenerationSettings:
                 raise ConfigError(f"generation.prompts_file={path}: no such file")
             prompts += [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         if not prompts:
-            raise ConfigError("no prompts: set generation.prompts=[...] or generation.prompts_file=<one prompt per line>")
+            raise ConfigError(
+                "no prompts: set generation.prompts=[...] or generation.prompts_file=<one prompt per line>"
+            )
         return prompts
 
     def new_tokens(self, prompt_length: int) -> int:
-        """max_length (prompt + new tokens, as in the seed) wins over max_new_tokens when set."""
+        """max_length (prompt + new tokens, as transformers' generate counts it) wins over max_new_tokens when set."""
         if self.max_length is not None:
             return max(0, self.max_length - prompt_length)
         return self.max_new_tokens

@@ -5,4 +5,11 @@ from genlab.hf.diffusion import load_stable_diffusion
 from genlab.hf.loading import load_causal_lm, load_sequence_classifier, load_tokenizer
 from genlab.hf.musicgen import MusicGen, load_musicgen
 
-__all__ = ["MusicGen", "load_causal_lm", "load_musicgen", "load_sequence_classifier", "load_stable_diffusion", "load_tokenizer"]
+__all__ = [
+    "MusicGen",
+    "load_causal_lm",
+    "load_musicgen",
+    "load_sequence_classifier",
+    "load_stable_diffusion",
+    "load_tokenizer",
+]

@@ -26,7 +26,7 @@ class TextToImagePipeline(nn.Module):
 
 
 def pipeline_dtype(dtype: str) -> torch.dtype:
-    """``auto``: fp16 on a CUDA GPU (as the seed runs Stable Diffusion), fp32 on CPU (no fast fp16 there)."""
+    """``auto``: fp16 on a CUDA GPU (how Stable Diffusion is usually run), fp32 on CPU (no fast fp16 there)."""
     if dtype == "auto":
         return torch.float16 if torch.cuda.is_available() else torch.float32
     return resolve_dtype(dtype)
@@ -42,7 +42,9 @@ def check_pipeline_folder(folder: Path) -> None:
             f"(save one with pipeline.save_pretrained(folder))"
         )
     index = json.loads(index_file.read_text())
-    listed = [name for name, value in index.items() if not name.startswith("_") and isinstance(value, list) and value[0]]
+    listed = [
+        name for name, value in index.items() if not name.startswith("_") and isinstance(value, list) and value[0]
+    ]
     missing = [name for name in listed if not (folder / name).is_dir()]
     if missing:
         raise ConfigError(

@@ -38,7 +38,9 @@ def _source(name_or_path: str, gguf_file: str | None) -> dict:
         folder = unzipped(folder)
     if gguf_file:
         if not folder.is_dir():
-            raise ConfigError(f"model.name_or_path={name_or_path}: a GGUF file needs the folder that holds it, and this is not a folder")
+            raise ConfigError(
+                f"model.name_or_path={name_or_path}: a GGUF file needs the folder that holds it, and this is not a folder"
+            )
         if not (folder / gguf_file).is_file():
             found = sorted(p.name for p in folder.glob("*.gguf"))
             raise ConfigError(f"model.gguf_file={gguf_file}: not in {folder}; GGUF files there: {found or 'none'}")
@@ -71,7 +73,9 @@ def _cache_folder(source: Path, variant: str = "") -> Path:
     """Where something made from the file ``source`` is cached: a new folder whenever the file changes."""
     stat = source.stat()
     key = hashlib.sha1(f"{source.resolve()}:{stat.st_size}:{stat.st_mtime_ns}{variant}".encode()).hexdigest()[:10]
-    return Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab")) / "models" / f"{source.stem}-{key}"
+    return (
+        Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab")) / "models" / f"{source.stem}-{key}"
+    )
 
 
 def _quantized(kwargs: dict, quantization_config: dict | None, dtype: str) -> dict:
@@ -146,8 +150,14 @@ def load_sequence_classifier(
         # the new head trains in full (transformers' own choice of what to keep out of 4-bit misses it)
         quantization_config = {**quantization_config, "llm_int8_skip_modules": ["classifier", "score"]}
     kwargs = _quantized({"dtype": resolve_dtype(dtype)}, quantization_config, dtype)
-    model = _load(AutoModelForSequenceClassification, name_or_path, None, num_labels=num_labels,
-                  trust_remote_code=trust_remote_code, **kwargs)
+    model = _load(
+        AutoModelForSequenceClassification,
+        name_or_path,
+        None,
+        num_labels=num_labels,
+        trust_remote_code=trust_remote_code,
+        **kwargs,
+    )
     model.train()  # see load_causal_lm
     if gradient_checkpointing:
         model.gradient_checkpointing_enable()
@@ -165,6 +175,8 @@ def load_tokenizer(
     A tokenizer without a pad token pads with its end-of-sequence token."""
     from transformers import AutoTokenizer
 
-    tokenizer = _load(AutoTokenizer, name_or_path, gguf_file, padding_side=padding_side, trust_remote_code=trust_remote_code)
+    tokenizer = _load(
+        AutoTokenizer, name_or_path, gguf_file, padding_side=padding_side, trust_remote_code=trust_remote_code
+    )
     ensure_pad_token(tokenizer)
     return tokenizer

@@ -7,4 +7,12 @@ from genlab.nets.transformer import TransformerBlock, TransformerClassifier
 from genlab.nets.transformer_lm import TransformerLM
 from genlab.nets.unet import DiffusionUNet
 
-__all__ = ["ConvNet", "DiffusionUNet", "FeedForward", "RecurrentNet", "TransformerBlock", "TransformerClassifier", "TransformerLM"]
+__all__ = [
+    "ConvNet",
+    "DiffusionUNet",
+    "FeedForward",
+    "RecurrentNet",
+    "TransformerBlock",
+    "TransformerClassifier",
+    "TransformerLM",
+]

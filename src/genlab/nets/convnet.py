@@ -20,7 +20,9 @@ class ConvNet(nn.Module):
     ):
         super().__init__()
         if len(input_shape) != 3:
-            raise ValueError(f"ConvNet needs images shaped [channels, height, width], got input_shape={list(input_shape)}")
+            raise ValueError(
+                f"ConvNet needs images shaped [channels, height, width], got input_shape={list(input_shape)}"
+            )
         in_channels, height, width = input_shape
         blocks: list[nn.Module] = []
         for out_channels in channels:

@@ -8,6 +8,7 @@ Forward propagation, a loss, backward propagation and a gradient step, with noth
 from __future__ import annotations
 
 import argparse
+import itertools
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class NumpyMLP:
     def __init__(self, sizes: list[int], seed: int = 0):
         rng = np.random.default_rng(seed)
         # He initialization keeps ReLU activations from shrinking or blowing up layer after layer.
-        self.weights = [rng.standard_normal((i, o)) * np.sqrt(2.0 / i) for i, o in zip(sizes[:-1], sizes[1:])]
+        self.weights = [rng.standard_normal((i, o)) * np.sqrt(2.0 / i) for i, o in itertools.pairwise(sizes)]
         self.biases = [np.zeros(o) for o in sizes[1:]]
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -59,9 +60,12 @@ class NumpyMLP:
         grad[np.arange(n), targets] -= 1.0
         return float(loss), grad / n
 
-    def backward(self, grad_logits: np.ndarray, activations: list[np.ndarray]) -> tuple[list, list]:
+    def backward(
+        self, grad_logits: np.ndarray, activations: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Gradients of the loss for every weight and bias, by the chain rule from the output back."""
-        grads_w, grads_b = [], []
+        grads_w: list[np.ndarray] = []
+        grads_b: list[np.ndarray] = []
         grad = grad_logits
         for i in reversed(range(len(self.weights))):
             grads_w.insert(0, activations[i].T @ grad)
@@ -85,19 +89,25 @@ class NumpyMLP:
         return self.forward(x)[0].argmax(axis=1)
 
 
-def train_on_digits(epochs: int = 30, hidden: int = 64, lr: float = 0.1, batch_size: int = 32, seed: int = 0, verbose: bool = True) -> float:
+def train_on_digits(
+    epochs: int = 30, hidden: int = 64, lr: float = 0.1, batch_size: int = 32, seed: int = 0, verbose: bool = True
+) -> float:
     """Train a NumpyMLP on scikit-learn's digits; returns test accuracy."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     digits = load_digits()
     x = digits.data / 16.0
-    x_train, x_test, y_train, y_test = train_test_split(x, digits.target, test_size=0.25, random_state=seed, stratify=digits.target)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, digits.target, test_size=0.25, random_state=seed, stratify=digits.target
+    )
     model = NumpyMLP([x.shape[1], hidden, 10], seed=seed)
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         order = rng.permutation(len(x_train))
-        losses = [model.train_batch(x_train[idx], y_train[idx], lr) for idx in np.array_split(order, len(order) // batch_size)]
+        losses = [
+            model.train_batch(x_train[idx], y_train[idx], lr) for idx in np.array_split(order, len(order) // batch_size)
+        ]
         if verbose and (epoch % 5 == 4 or epoch == 0):
             accuracy = (model.predict(x_test) == y_test).mean()
             print(f"epoch {epoch + 1:3d}  loss {np.mean(losses):.4f}  test accuracy {accuracy:.3f}")

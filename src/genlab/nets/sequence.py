@@ -11,7 +11,9 @@ def sequence_feature_size(input_shape: Sequence[int], patch_size: int | None = N
     if len(input_shape) == 2:
         return input_shape[0], input_shape[1]
     if len(input_shape) != 3:
-        raise ValueError(f"expected a [steps, features] sequence or a [channels, height, width] image, got {list(input_shape)}")
+        raise ValueError(
+            f"expected a [steps, features] sequence or a [channels, height, width] image, got {list(input_shape)}"
+        )
     channels, height, width = input_shape
     if patch_size is None:
         return height, channels * width

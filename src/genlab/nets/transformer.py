@@ -29,7 +29,9 @@ class SelfAttention(nn.Module):
             return proj(x).view(b, t, self.num_heads, d // self.num_heads).transpose(1, 2)
 
         attended = F.scaled_dot_product_attention(
-            heads(self.q_proj), heads(self.k_proj), heads(self.v_proj),
+            heads(self.q_proj),
+            heads(self.k_proj),
+            heads(self.v_proj),
             attn_mask=None if blocked is None else ~blocked,
             dropout_p=self.dropout if self.training else 0.0,
         )

@@ -5,7 +5,7 @@ from genlab.nets.transformer import TransformerBlock
 
 
 class TransformerLM(nn.Module):
-    """A decoder-only language model: token + learned position embeddings, the seed's transformer blocks under a
+    """A decoder-only language model: token + learned position embeddings, genlab's TransformerBlock (post-norm, as in the original Transformer) under a
     causal mask, a final LayerNorm and a head tied to the token embedding.
 
     ``attention_mask`` (1 = token, 0 = padding) lets left-padded prompts of different lengths share a batch:

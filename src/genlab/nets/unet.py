@@ -35,7 +35,9 @@ class DiffusionUNet(nn.Module):
                 f"times, but data.input_shape={list(input_shape)} is not divisible by {2**downsamplings}; use fewer levels"
             )
         if any(c % norm_num_groups for c in block_out_channels):
-            raise ConfigError(f"model.block_out_channels={list(block_out_channels)}: each must be divisible by model.norm_num_groups={norm_num_groups}")
+            raise ConfigError(
+                f"model.block_out_channels={list(block_out_channels)}: each must be divisible by model.norm_num_groups={norm_num_groups}"
+            )
         if any(not 0 <= level < len(block_out_channels) for level in attention_levels):
             raise ConfigError(f"model.attention_levels={list(attention_levels)}: levels run from 0 to {downsamplings}")
         down = ["AttnDownBlock2D" if i in attention_levels else "DownBlock2D" for i in range(len(block_out_channels))]
@@ -56,7 +58,10 @@ class DiffusionUNet(nn.Module):
         )
 
     @property
-    def null_class(self) -> int | None:
+    def null_class(self) -> int:
+        """The extra class embedding that stands for "no class" (classifier-free guidance)."""
+        if self.num_classes is None:
+            raise ValueError("an unconditional DiffusionUNet has no null class")
         return self.num_classes
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -64,4 +69,5 @@ class DiffusionUNet(nn.Module):
             labels = None
         elif labels is None:
             labels = torch.full((len(x),), self.null_class, dtype=torch.long, device=x.device)
-        return self.unet(x, timesteps, class_labels=labels).sample
+        # diffusers' ModelMixin is typed without nn.Module's __call__
+        return self.unet(x, timesteps, class_labels=labels).sample  # type: ignore[operator]

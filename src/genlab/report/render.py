@@ -52,7 +52,9 @@ def plot_curves(report: Report, path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [m for m in dict.fromkeys(("train/loss", "val/loss", report.metric)) if any(m in r.curves for r in report.runs)]
+    panels = [
+        m for m in dict.fromkeys(("train/loss", "val/loss", report.metric)) if any(m in r.curves for r in report.runs)
+    ]
     if not panels:
         return None
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
@@ -61,7 +63,13 @@ def plot_curves(report: Report, path: Path) -> Path | None:
             points = sorted(run.curves.get(metric, {}).items())
             if points:
                 label = _label(report, run) if i < _MAX_LEGEND else None
-                ax.plot([s for s, _ in points], [v for _, v in points], marker="o" if len(points) < 30 else None, ms=3, label=label)
+                ax.plot(
+                    [s for s, _ in points],
+                    [v for _, v in points],
+                    marker="o" if len(points) < 30 else None,
+                    ms=3,
+                    label=label,
+                )
         ax.set_title(metric)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
@@ -100,14 +108,21 @@ def render_markdown(report: Report, out_dir: Path, curves: Path | None) -> str:
         lines += ["Overrides of every run: `" + " ".join(report.common) + "`", ""]
     if report.best is not None:
         b = report.best
-        lines += [f"**Best run** by {report.metric} ({report.mode}): `{b.name}`, {report.metric} = {b.final[report.metric]:.4f}"
-                  + (f", with `{' '.join(report.varying(b))}`" if report.varying(b) else ""), ""]
+        lines += [
+            f"**Best run** by {report.metric} ({report.mode}): `{b.name}`, {report.metric} = {b.final[report.metric]:.4f}"
+            + (f", with `{' '.join(report.varying(b))}`" if report.varying(b) else ""),
+            "",
+        ]
     header = ["run", "status", "overrides", *report.columns]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for run in report.runs:
         status = run.status + (f": {run.failure}" if run.failure else "")
-        cells = [f"`{run.name}`", status.replace("|", "\\|"), " ".join(report.varying(run)).replace("|", "\\|"),
-                 *(_value(run, c) for c in report.columns)]
+        cells = [
+            f"`{run.name}`",
+            status.replace("|", "\\|"),
+            " ".join(report.varying(run)).replace("|", "\\|"),
+            *(_value(run, c) for c in report.columns),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     if curves:
@@ -132,8 +147,10 @@ def render_html(report: Report, out_dir: Path, curves: Path | None) -> str:
         parts.append(f"<p>Overrides of every run: <code>{e(' '.join(report.common))}</code></p>")
     if report.best is not None:
         b = report.best
-        parts.append(f"<p><b>Best run</b> by {e(report.metric)} ({report.mode}): <code>{e(b.name)}</code>, "
-                     f"{e(report.metric)} = {b.final[report.metric]:.4f} <code>{e(' '.join(report.varying(b)))}</code></p>")
+        parts.append(
+            f"<p><b>Best run</b> by {e(report.metric)} ({report.mode}): <code>{e(b.name)}</code>, "
+            f"{e(report.metric)} = {b.final[report.metric]:.4f} <code>{e(' '.join(report.varying(b)))}</code></p>"
+        )
     header = "".join(f"<th>{e(h)}</th>" for h in ["run", "status", "overrides", *report.columns])
     parts.append(f"<table><tr>{header}</tr>")
     for run in report.runs:

@@ -41,7 +41,9 @@ def find_runs(folder: Path, max_samples: int = 3) -> list[RunRecord]:
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such folder; pass a run folder or a sweep folder (outputs/<task>/...)")
     configs = [folder / "config_resolved.yaml"] if (folder / "config_resolved.yaml").is_file() else []
-    configs = configs or sorted(folder.rglob("config_resolved.yaml"), key=lambda p: _natural(p.parent.relative_to(folder)))
+    configs = configs or sorted(
+        folder.rglob("config_resolved.yaml"), key=lambda p: _natural(p.parent.relative_to(folder))
+    )
     if not configs:
         raise ConfigError(f"{folder}: no genlab runs in it (no config_resolved.yaml below it)")
     trials = _trials(folder)
@@ -71,7 +73,9 @@ def read_run(folder: Path, root: Path, max_samples: int = 3) -> RunRecord:
         run.curves, run.final = read_metrics_csv(csv_file)
     elif run.finished:
         run.final = {k: float(v) for k, v in json.loads((folder / "metrics.json").read_text()).items()}
-    run.images = [folder / n for n in _IMAGES if (folder / n).is_file()] + sorted((folder / "samples").glob("*.png"))[-1:]
+    run.images = [folder / n for n in _IMAGES if (folder / n).is_file()] + sorted((folder / "samples").glob("*.png"))[
+        -1:
+    ]
     run.audio = sorted((folder / "audio").glob("*.wav"))[:max_samples]
     for name in ("generations.jsonl", "samples.jsonl"):
         if (folder / name).is_file() and not run.texts:

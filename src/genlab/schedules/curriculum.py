@@ -9,7 +9,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from genlab.data.tensor_dataset import InMemoryDataModule, InMemoryDataset
+from genlab.core.protocols import ClassifiedData, ShapedData, TextGenerator, TextLengthData, TokenizedData
+from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.errors import ConfigError, DataError
 from genlab.generation.settings import GenerationSettings
 from genlab.schedules.difficulty import ImageComplexity, TextLength
@@ -119,19 +120,20 @@ class Curriculum(L.Callback):
         data = stage.data
         if not isinstance(data, InMemoryDataModule):
             raise ConfigError(f"schedule.stages.{i}.data: {type(data).__name__} is not one of genlab's data modules")
-        if hasattr(main, "tokenizer"):
+        if isinstance(main, TokenizedData):
             data.tokenizer = main.tokenizer  # token ids must mean the same in every stage
         data.setup("fit")
-        for attribute in ("input_shape", "num_classes"):
-            if getattr(data, attribute, None) != getattr(main, attribute, None):
+        for attribute, protocol in (("input_shape", ShapedData), ("num_classes", ClassifiedData)):
+            ours, theirs = (getattr(d, attribute) if isinstance(d, protocol) else None for d in (data, main))
+            if ours != theirs:
                 raise ConfigError(
-                    f"schedule.stages.{i}.data.{attribute}={getattr(data, attribute, None)} differs from "
-                    f"data.{attribute}={getattr(main, attribute, None)}: every stage feeds the same model"
+                    f"schedule.stages.{i}.data.{attribute}={ours} differs from "
+                    f"data.{attribute}={theirs}: every stage feeds the same model"
                 )
         return data
 
     def _scores(self, data: InMemoryDataModule, pl_module: L.LightningModule) -> torch.Tensor:
-        measure = self.difficulty or (TextLength() if hasattr(data, "train_token_lengths") else ImageComplexity())
+        measure = self.difficulty or (TextLength() if isinstance(data, TextLengthData) else ImageComplexity())
         scores = measure(data, pl_module)
         if scores.shape != (data.train_items(),):
             raise ConfigError(
@@ -188,9 +190,13 @@ class Curriculum(L.Callback):
             optimizer.state.clear()
         self.scheduler = stage.scheduler(optimizer=optimizer) if stage.scheduler is not None else None
         self._log_stage(trainer, i)
-        log.info(f"curriculum: stage {i + 1}/{len(self.stages)} {stage.name} starts at epoch {trainer.current_epoch}, step {trainer.global_step}")
+        log.info(
+            f"curriculum: stage {i + 1}/{len(self.stages)} {stage.name} starts at epoch {trainer.current_epoch}, step {trainer.global_step}"
+        )
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
         i = self.stage_index(trainer.current_epoch)
         if trainer.global_step > self._seen_step:
             self._seen_step = trainer.global_step
@@ -218,7 +224,7 @@ class Curriculum(L.Callback):
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         metrics.update(stage=i, epoch=trainer.current_epoch, step=trainer.global_step)
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
-        if self.generation is not None and hasattr(pl_module, "generate_ids"):
+        if self.generation is not None and isinstance(pl_module, TextGenerator):
             self._write_samples(trainer, pl_module, folder)
         log.info(f"curriculum: stage {self.stages[i].name} done at step {trainer.global_step}; outputs in {folder}")
 

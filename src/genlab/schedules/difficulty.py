@@ -10,6 +10,7 @@ import logging
 import lightning as L
 import torch
 
+from genlab.core.protocols import ExampleLossTask, TextLengthData
 from genlab.errors import ConfigError
 
 log = logging.getLogger("genlab")
@@ -19,7 +20,7 @@ class TextLength:
     """Tokens per text: short texts are easy."""
 
     def __call__(self, datamodule: L.LightningDataModule, module: L.LightningModule) -> torch.Tensor:
-        if not hasattr(datamodule, "train_token_lengths"):
+        if not isinstance(datamodule, TextLengthData):
             raise ConfigError(
                 f"schedule.difficulty=TextLength needs text data; {type(datamodule).__name__} has no token lengths "
                 f"(images: genlab.schedules.difficulty.ImageComplexity)"
@@ -54,10 +55,10 @@ class ReferenceLoss:
         self.checkpoint, self.batch_size = checkpoint, batch_size
 
     def __call__(self, datamodule: L.LightningDataModule, module: L.LightningModule) -> torch.Tensor:
-        from genlab.tuning.full import load_net_weights
+        from genlab.core.checkpoints import load_net_weights
 
         rows = datamodule.split_dataset("train")
-        if not hasattr(module, "example_losses") or len(rows) != datamodule.train_items():
+        if not isinstance(module, ExampleLossTask) or len(rows) != datamodule.train_items():
             raise ConfigError(
                 f"schedule.difficulty=ReferenceLoss scores examples of a classification task; "
                 f"{type(module).__name__} on {type(datamodule).__name__} has none (text corpora: TextLength)"

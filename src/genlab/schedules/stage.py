@@ -85,7 +85,9 @@ def _parse(i: int, entry: Mapping) -> Stage:
             f"(shares of the items ranked by difficulty: 0.3 = the easiest 30%)"
         )
     if entry.get("scheduler_interval", "step") not in ("step", "epoch"):
-        raise ConfigError(f"{path}.scheduler_interval={entry['scheduler_interval']!r} ({entry['name']}): use step or epoch")
+        raise ConfigError(
+            f"{path}.scheduler_interval={entry['scheduler_interval']!r} ({entry['name']}): use step or epoch"
+        )
     return Stage(**entry)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-# Names the sweep folder for the DDP ranks that genlab.distributed starts for a sweep's job: they run as single
+# Names the sweep folder for the DDP ranks that genlab.integrations.lightning_launch starts for a sweep's job: they run as single
 # runs, and need it to act as the job does (continue from its checkpoint, join its W&B group).
 SWEEP_ENV = "GENLAB_SWEEP"
 

@@ -7,4 +7,12 @@ from genlab.tasks.language_modeling import LanguageModeling
 from genlab.tasks.text_to_audio import TextToAudio
 from genlab.tasks.text_to_image import TextToImage
 
-__all__ = ["AudioDiffusion", "Classification", "Diffusion", "LanguageModeling", "SequenceClassification", "TextToAudio", "TextToImage"]
+__all__ = [
+    "AudioDiffusion",
+    "Classification",
+    "Diffusion",
+    "LanguageModeling",
+    "SequenceClassification",
+    "TextToAudio",
+    "TextToImage",
+]

@@ -1,3 +1,5 @@
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,6 +35,7 @@ class Classification(StagedTask):
             setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
             setattr(self, f"{stage}_f1", MulticlassF1Score(num_classes, average="macro"))
         self.val_acc_best = MaxMetric()
+        self.val_acc: MulticlassAccuracy  # set above, one per stage
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -40,7 +43,7 @@ class Classification(StagedTask):
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         *inputs, y = batch
         logits = self(*inputs)
-        smoothing = self.hparams.label_smoothing if stage == "train" else 0.0
+        smoothing = self.hparams["label_smoothing"] if stage == "train" else 0.0
         loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
         getattr(self, f"{stage}_acc").update(logits.detach(), y)
@@ -67,7 +70,7 @@ class Classification(StagedTask):
         *inputs, y = batch
         return F.cross_entropy(self(*inputs), y, reduction="none")
 
-    def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
+    def predict_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         inputs = batch[:-1] if isinstance(batch, (tuple, list)) else (batch,)
         return self(*inputs).argmax(dim=-1)
 
@@ -75,7 +78,7 @@ class Classification(StagedTask):
 class SequenceClassification(Classification):
     """Classification of tokenized texts with a Hugging Face ``...ForSequenceClassification`` model."""
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]  # token ids and their mask, not one input tensor
         # Rows are right-padded to data.max_length; most batches need far fewer columns.
         length = max(1, int(attention_mask.sum(dim=1).max()))
         return self.net(input_ids=input_ids[:, :length], attention_mask=attention_mask[:, :length]).logits

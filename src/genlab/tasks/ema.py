@@ -19,13 +19,14 @@ class ExponentialMovingAverage(nn.Module):
         self.names = [name for name, _ in trainable]
         for name, p in trainable:
             self.register_buffer(_buffer_name(name), p.detach().clone())
+        self.updates: torch.Tensor
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
 
     def averages(self) -> Iterator[torch.Tensor]:
         return (getattr(self, _buffer_name(name)) for name in self.names)
 
     def current_decay(self) -> float:
-        n = int(self.updates)
+        n = int(self.updates.item())
         return min(self.decay, (1 + n) / (10 + n))
 
     @torch.no_grad()
@@ -34,7 +35,7 @@ class ExponentialMovingAverage(nn.Module):
         params = dict(net.named_parameters())
         for name, average in zip(self.names, self.averages()):
             average.lerp_(params[name].detach().to(average.dtype), weight)
-        self.updates += 1
+        self.updates.add_(1)
 
     def as_parameters(self) -> dict[str, torch.Tensor]:
         """name → averaged tensor, for torch.func.functional_call(net, ...): the net runs on the averages

@@ -5,8 +5,10 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MeanMetric
 
+from genlab.core.protocols import PretrainedLM
 from genlab.generation.sampling import generate
 from genlab.generation.settings import GenerationSettings
+from genlab.nets.transformer_lm import TransformerLM
 from genlab.tasks.optim import OptimizerFactory, SchedulerFactory
 from genlab.tasks.staged import StagedTask
 
@@ -36,7 +38,7 @@ class LanguageModeling(StagedTask):
 
     @property
     def is_pretrained_lm(self) -> bool:
-        return hasattr(self.net, "generate") and hasattr(self.net, "config")
+        return isinstance(self.net, PretrainedLM)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         if self.is_pretrained_lm:
@@ -57,7 +59,14 @@ class LanguageModeling(StagedTask):
         self.log(f"{stage}/loss", loss, prog_bar=True)
         self.log(f"{stage}/ppl", torch.exp(loss).clamp(max=math.exp(30)), prog_bar=stage != "train")
 
-    def generate_ids(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, settings: GenerationSettings, eos_id: int | None, pad_id: int) -> torch.Tensor:
+    def generate_ids(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        settings: GenerationSettings,
+        eos_id: int | None,
+        pad_id: int,
+    ) -> torch.Tensor:
         """New tokens for each left-padded prompt, ``num_return_sequences`` rows per prompt, prompt by prompt.
 
         Seeded by ``settings.seed`` inside a forked RNG, so sampling during training leaves the run's RNG (and so
@@ -68,7 +77,7 @@ class LanguageModeling(StagedTask):
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(settings.seed)
-            if self.is_pretrained_lm:
+            if isinstance(self.net, PretrainedLM):
                 length = input_ids.shape[1]
                 out = self.net.generate(
                     input_ids=input_ids,
@@ -84,10 +93,17 @@ class LanguageModeling(StagedTask):
                 )
                 return out[:, length:]
             generator = torch.Generator(device=self.device).manual_seed(settings.seed)
-            max_context = getattr(self.net, "max_len", input_ids.shape[1] + settings.max_new_tokens)
+            # genlab's TransformerLM has a longest context; another own net is given the whole sequence
+            max_context = (
+                self.net.max_len
+                if isinstance(self.net, TransformerLM)
+                else input_ids.shape[1] + settings.max_new_tokens
+            )
             return generate(self, input_ids, attention_mask, settings, eos_id, pad_id, max_context, generator)
 
     def predict_step(self, batch: dict, batch_idx: int) -> dict:
         settings: GenerationSettings = batch["settings"]
-        tokens = self.generate_ids(batch["input_ids"], batch["attention_mask"], settings, batch["eos_id"], batch["pad_id"])
+        tokens = self.generate_ids(
+            batch["input_ids"], batch["attention_mask"], settings, batch["eos_id"], batch["pad_id"]
+        )
         return {"index": batch["index"].repeat_interleave(settings.num_return_sequences), "tokens": tokens}

@@ -1,5 +1,7 @@
+from collections.abc import Sequence
+from typing import Any
+
 import lightning as L
-from torch import nn
 
 
 class PretrainedGenerator(L.LightningModule):
@@ -8,10 +10,12 @@ class PretrainedGenerator(L.LightningModule):
 
     takes_text = True
     num_classes = None
+    # a diffusers pipeline or genlab.hf.MusicGen: untyped library objects
+    net: Any
 
-    def __init__(self, net: nn.Module):
+    def __init__(self, net: Any):
         super().__init__()
         self.net = net
 
-    def output_shape(self, input_shape, num_classes) -> None:
+    def output_shape(self, input_shape: Sequence[int], num_classes: int | None) -> None:
         return None  # nothing to dry-run: the model does not take the run's data

@@ -1,7 +1,7 @@
 import torch
 
 from genlab.generation.audio_settings import AudioGenerationSettings, check_duration
-from genlab.generation.image_settings import ImageRequest
+from genlab.generation.requests import GenerationRequest
 from genlab.tasks.pretrained import PretrainedGenerator
 
 DEFAULT_SECONDS = 5.0
@@ -15,13 +15,17 @@ class TextToAudio(PretrainedGenerator):
         return self.net.sample_rate
 
     @torch.no_grad()
-    def generate(self, requests: list[ImageRequest], settings: AudioGenerationSettings) -> torch.Tensor:
+    def generate(self, requests: list[GenerationRequest], settings: AudioGenerationSettings) -> torch.Tensor:
         """[len(requests), samples] float waveforms, ``duration_seconds`` long. One request at a time, each after
         seeding torch with its seed: sampled tokens then do not depend on the batch they were drawn in."""
         seconds = settings.duration_seconds or DEFAULT_SECONDS
-        check_duration(seconds, self.net.max_seconds, "this MusicGen",
-                       f"decoder max_position_embeddings={self.net.model.config.decoder.max_position_embeddings} "
-                       f"at {self.net.frame_rate:g} frames/s")
+        check_duration(
+            seconds,
+            self.net.max_seconds,
+            "this MusicGen",
+            f"decoder max_position_embeddings={self.net.model.config.decoder.max_position_embeddings} "
+            f"at {self.net.frame_rate:g} frames/s",
+        )
         length = round(seconds * self.sample_rate)
         model, processor = self.net.model, self.net.processor
         waves = []

@@ -1,7 +1,8 @@
 import torch
 
 from genlab.generation.diffusion_sampling import sampling_scheduler
-from genlab.generation.image_settings import ImageGenerationSettings, ImageRequest
+from genlab.generation.image_settings import ImageGenerationSettings
+from genlab.generation.requests import GenerationRequest
 from genlab.tasks.pretrained import PretrainedGenerator
 
 
@@ -9,7 +10,7 @@ class TextToImage(PretrainedGenerator):
     """Generation with a pretrained text-to-image pipeline (``net.pipeline``) as Lightning prediction steps."""
 
     @torch.no_grad()
-    def generate(self, requests: list[ImageRequest], settings: ImageGenerationSettings) -> torch.Tensor:
+    def generate(self, requests: list[GenerationRequest], settings: ImageGenerationSettings) -> torch.Tensor:
         """Images in [0, 1], [len(requests), 3, H, W]; each image's noise comes from its own seeded CPU generator, so
         it is the same on any device and in any batch."""
         pipeline = self.net.pipeline

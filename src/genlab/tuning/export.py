@@ -1,28 +1,24 @@
 """After a LoRA/QLoRA run: the adapter folder, and on request the merged model, written into the run folder."""
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
+from torch import nn
 
+from genlab.core.protocols import TokenizedData
+from genlab.tasks.staged import StagedTask
 from genlab.tuning.lora import LoRA
 from genlab.tuning.merge import check_merge, logits_difference, merge_adapter, save_merged, tolerance
 
 log = logging.getLogger("genlab")
 
 
-def load_checkpoint_weights(module: L.LightningModule, ckpt_path: str | None) -> None:
-    """A checkpoint's weights into the module in hand, through the same checks as Lightning's own loading."""
-    if not ckpt_path:
-        return
-    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-    module.on_load_checkpoint(checkpoint)
-    module.load_state_dict(checkpoint["state_dict"], strict=module.strict_loading)
-
-
-def save_adapter(module: L.LightningModule, datamodule: L.LightningDataModule, tuning: LoRA, output_dir: Path) -> Path:
-    folder = tuning.save_adapter(module.net, output_dir / "adapter", getattr(datamodule, "tokenizer", None))
+def save_adapter(module: StagedTask, datamodule: L.LightningDataModule, tuning: LoRA, output_dir: Path) -> Path:
+    folder = tuning.save_adapter(module.net, output_dir / "adapter", tokenizer_of(datamodule))
     log.info(f"adapter: {folder}")
     return folder
 
@@ -34,7 +30,18 @@ def fixed_inputs(datamodule: L.LightningDataModule, rows: int = 4) -> list[torch
     return [t[:rows] for t in batch[:-1]]
 
 
-def merge(module: L.LightningModule, datamodule: L.LightningDataModule, tuning: LoRA, make_net, output_dir: Path) -> float:
+def tokenizer_of(datamodule: L.LightningDataModule) -> Any:
+    """The data's tokenizer, which the adapter and merged folders carry; None for data without text."""
+    return datamodule.tokenizer if isinstance(datamodule, TokenizedData) else None
+
+
+def merge(
+    module: StagedTask,
+    datamodule: L.LightningDataModule,
+    tuning: LoRA,
+    make_net: Callable[..., nn.Module],
+    output_dir: Path,
+) -> float:
     """Writes ``<run>/merged`` and checks its logits against the adapter model's on fixed inputs."""
     inputs = [t.to(module.device) for t in fixed_inputs(datamodule)]
     adapter_net = module.net
@@ -50,8 +57,12 @@ def merge(module: L.LightningModule, datamodule: L.LightningDataModule, tuning: 
         module.net = adapter_net
         module.train(was_training)
     limit = tolerance(adapter_net)
-    report = {"max_relative_logit_difference": difference, "tolerance": limit, "inputs": [list(t.shape) for t in inputs]}
-    save_merged(merged, output_dir / "merged", getattr(datamodule, "tokenizer", None), report)
+    report = {
+        "max_relative_logit_difference": difference,
+        "tolerance": limit,
+        "inputs": [list(t.shape) for t in inputs],
+    }
+    save_merged(merged, output_dir / "merged", tokenizer_of(datamodule), report)
     log.info(f"merged model: {output_dir / 'merged'}")
     check_merge(difference, limit)
     return difference

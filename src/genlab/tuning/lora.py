@@ -1,11 +1,13 @@
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 from torch import nn
 
+from genlab.core.checkpoints import load_net_weights, save_net_weights
 from genlab.errors import ConfigError
-from genlab.tuning.full import FullTuning, load_net_weights, save_net_weights
+from genlab.tuning.full import FullTuning
 from genlab.tuning.targets import is_pretrained, resolve_targets
 
 log = logging.getLogger("genlab")
@@ -33,7 +35,7 @@ class LoRA(FullTuning):
         dropout: float = 0.05,
         target_modules: str | Sequence[str] = ("q_proj", "v_proj"),
         modules_to_save: Sequence[str] | None = None,
-        bias: str = "none",
+        bias: Literal["none", "all", "lora_only"] = "none",
         adapter: str | None = None,
         merge: bool = False,
         base_weights: str | None = None,
@@ -50,7 +52,9 @@ class LoRA(FullTuning):
         self.merge = merge
         self.base_state: dict | None = None
         if self.adapter and not (self.adapter / "adapter_config.json").is_file():
-            raise ConfigError(f"tuning.adapter={adapter}: no adapter_config.json there; point it at a run's adapter/ folder")
+            raise ConfigError(
+                f"tuning.adapter={adapter}: no adapter_config.json there; point it at a run's adapter/ folder"
+            )
 
     def load_base(self, net: nn.Module) -> None:
         """Own nets: the saved adapter's base weights, or ``base_weights``; kept (on CPU) for the adapter folder."""
@@ -71,7 +75,9 @@ class LoRA(FullTuning):
         targets = resolve_targets(net, self.target_modules, self.modules_to_save)
         dropout = self.dropout
         if targets.parameters and dropout:
-            log.info(f"tuning.dropout={dropout} → 0: peft adapts recurrent weights ({targets.parameters[0]}…) without dropout")
+            log.info(
+                f"tuning.dropout={dropout} → 0: peft adapts recurrent weights ({targets.parameters[0]}…) without dropout"
+            )
             dropout = 0.0
         config = LoraConfig(
             r=self.r,
@@ -85,7 +91,7 @@ class LoRA(FullTuning):
         )
         return get_peft_model(net, config)
 
-    def save_adapter(self, net: nn.Module, folder: Path, tokenizer=None) -> Path:
+    def save_adapter(self, net: Any, folder: Path, tokenizer: Any = None) -> Path:
         """peft's adapter files (safetensors), the tokenizer, and for an own net the base weights it adapts."""
         folder.mkdir(parents=True, exist_ok=True)
         net.save_pretrained(str(folder))

@@ -4,19 +4,20 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from torch import nn
 
+from genlab.core.checkpoints import save_net_weights
 from genlab.errors import GenlabError
-from genlab.tuning.full import save_net_weights
 from genlab.tuning.quantize import dequantize_weight, is_4bit
 from genlab.tuning.targets import is_pretrained
 
 log = logging.getLogger("genlab")
 
 
-def dequantized_base(adapter_net: nn.Module, make_net: Callable[[], nn.Module], base_state: dict | None) -> nn.Module:
+def dequantized_base(adapter_net: Any, make_net: Callable[[], nn.Module], base_state: dict | None) -> nn.Module:
     """The base model in full precision, holding exactly the weights the adapter was trained on: a 4-bit layer's
     weights are dequantized into it (merging into the original weights, or re-quantizing after the merge as
     peft does for a 4-bit base, gives a model that differs from the one trained)."""
@@ -25,12 +26,12 @@ def dequantized_base(adapter_net: nn.Module, make_net: Callable[[], nn.Module], 
         base.load_state_dict(base_state)
     for name, module in adapter_net.get_base_model().named_modules():
         if is_4bit(module):
-            target = base.get_submodule(name.replace(".base_layer", ""))
+            target: Any = base.get_submodule(name.replace(".base_layer", ""))
             target.weight.data = dequantize_weight(module).to(target.weight.dtype).to(target.weight.device)
     return base
 
 
-def merge_adapter(adapter_net: nn.Module, make_net: Callable[[], nn.Module], base_state: dict | None) -> nn.Module:
+def merge_adapter(adapter_net: Any, make_net: Callable[[], nn.Module], base_state: dict | None) -> nn.Module:
     from peft import get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 
     base = dequantized_base(adapter_net, make_net, base_state)
@@ -49,12 +50,12 @@ def logits_difference(adapter_logits: torch.Tensor, merged_logits: torch.Tensor)
 def tolerance(adapter_net: nn.Module) -> float:
     """What rounding alone explains: fp32 arithmetic agrees to ~1e-6; a 4-bit layer computes in its compute dtype
     (bf16 keeps 8 bits of mantissa), and its rounding errors add up over the layers."""
-    dtypes = {m.compute_dtype for m in adapter_net.modules() if is_4bit(m)}
+    dtypes: set[torch.dtype] = {cast(torch.dtype, m.compute_dtype) for m in adapter_net.modules() if is_4bit(m)}
     dtypes |= {p.dtype for p in adapter_net.parameters() if p.is_floating_point()}
     return 5e-2 if dtypes & {torch.bfloat16, torch.float16} else 1e-4
 
 
-def save_merged(merged: nn.Module, folder: Path, tokenizer, report: dict) -> None:
+def save_merged(merged: Any, folder: Path, tokenizer: Any, report: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if is_pretrained(merged):
         merged.save_pretrained(str(folder))

@@ -1,5 +1,6 @@
 import logging
 from collections.abc import Sequence
+from typing import Literal
 
 from torch import nn
 
@@ -25,7 +26,7 @@ class QLoRA(LoRA):
 
     ``upcast_to_fp32``: peft's ``prepare_model_for_kbit_training`` upcasts every non-quantized weight to fp32;
     off (the default) they stay in ``compute_dtype``, which is what makes QLoRA save memory on models with large
-    embeddings. ``gradient_checkpointing`` applies to transformers models, as in the seed.
+    embeddings. ``gradient_checkpointing`` applies to transformers models, which implement it.
     """
 
     def __init__(
@@ -35,7 +36,7 @@ class QLoRA(LoRA):
         dropout: float = 0.05,
         target_modules: str | Sequence[str] = ("q_proj", "k_proj", "v_proj", "o_proj"),
         modules_to_save: Sequence[str] | None = None,
-        bias: str = "none",
+        bias: Literal["none", "all", "lora_only"] = "none",
         adapter: str | None = None,
         merge: bool = False,
         base_weights: str | None = None,
@@ -68,7 +69,9 @@ class QLoRA(LoRA):
             if count:
                 log.info(f"qlora: {count} linear layers of {type(net).__name__} now {self.quant_type} 4-bit")
             else:
-                log.warning(f"qlora: {type(net).__name__} has no linear layer to quantize besides its head; this is LoRA")
+                log.warning(
+                    f"qlora: {type(net).__name__} has no linear layer to quantize besides its head; this is LoRA"
+                )
         keep_training_layout(net)
         prepare_for_4bit_training(net, self.gradient_checkpointing and is_pretrained(net), self.upcast_to_fp32)
         return self.apply(net)

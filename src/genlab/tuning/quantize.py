@@ -2,6 +2,7 @@
 
 import importlib.util
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch import nn
@@ -57,7 +58,9 @@ def bnb_config(quant_type: str, double_quant: bool, dtype: torch.dtype, skip_mod
     }
 
 
-def quantize_linears(net: nn.Module, skip: Iterable[str], quant_type: str, double_quant: bool, dtype: torch.dtype) -> int:
+def quantize_linears(
+    net: nn.Module, skip: Iterable[str], quant_type: str, double_quant: bool, dtype: torch.dtype
+) -> int:
     """Replaces every ``nn.Linear`` of one of genlab's own nets (but those named in ``skip`` and those whose weight
     is shared with another module, as a tied LM head) by a frozen bitsandbytes ``Linear4bit``; returns how many."""
     import bitsandbytes as bnb
@@ -73,8 +76,12 @@ def quantize_linears(net: nn.Module, skip: Iterable[str], quant_type: str, doubl
             if type(child) is not nn.Linear or full in skip or child_name in skip or counts[id(child.weight)] > 1:
                 continue
             q = bnb.nn.Linear4bit(
-                child.in_features, child.out_features, bias=child.bias is not None,
-                compute_dtype=dtype, compress_statistics=double_quant, quant_type=quant_type,
+                child.in_features,
+                child.out_features,
+                bias=child.bias is not None,
+                compute_dtype=dtype,
+                compress_statistics=double_quant,
+                quant_type=quant_type,
             )
             q.weight = bnb.nn.Params4bit(
                 child.weight.data.clone(), requires_grad=False, compress_statistics=double_quant, quant_type=quant_type
@@ -87,7 +94,7 @@ def quantize_linears(net: nn.Module, skip: Iterable[str], quant_type: str, doubl
     return replaced
 
 
-def dequantize_weight(layer: nn.Module) -> torch.Tensor:
+def dequantize_weight(layer: Any) -> torch.Tensor:
     """The full-precision weight a bitsandbytes 4-bit layer computes with (float32)."""
     from bitsandbytes.functional import dequantize_4bit
 
@@ -105,10 +112,10 @@ def keep_training_layout(net: nn.Module) -> None:
     repacked weights no longer dequantize. Off for every 4-bit layer of a net that trains."""
     for module in net.modules():
         if is_4bit(module):
-            module.support_avx512bf16_for_cpu = False
+            module.support_avx512bf16_for_cpu = False  # type: ignore[assignment]  # a bitsandbytes flag, not a submodule
 
 
-def prepare_for_4bit_training(net: nn.Module, gradient_checkpointing: bool, upcast_to_fp32: bool) -> None:
+def prepare_for_4bit_training(net: Any, gradient_checkpointing: bool, upcast_to_fp32: bool) -> None:
     """What peft's ``prepare_model_for_kbit_training`` does (freeze, let gradients reach the inputs of
     checkpointed blocks, gradient checkpointing on transformers models) with its fp32 upcast of every
     non-quantized weight made optional: on a model with a large vocabulary the upcast embeddings cost more memory

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
+from genlab.core.protocols import PretrainedModel
 from genlab.errors import ConfigError
 
 log = logging.getLogger("genlab")
@@ -28,7 +29,7 @@ class Targets:
 
 def is_pretrained(net: nn.Module) -> bool:
     """A transformers model (as opposed to one of genlab's own nets)."""
-    return hasattr(net, "config") and hasattr(net, "name_or_path")
+    return isinstance(net, PretrainedModel)
 
 
 def task_type(net: nn.Module) -> str | None:
@@ -44,7 +45,11 @@ def head_names(net: nn.Module) -> list[str]:
     """The output layer that a classifier needs to train in full: genlab's ``head`` (unless it is tied to an
     embedding, as in a language model) or a transformers classification head."""
     if is_pretrained(net):
-        return [n for n in _HF_CLASSIFIER_HEADS if isinstance(getattr(net, n, None), nn.Module)] if task_type(net) == "SEQ_CLS" else []
+        return (
+            [n for n in _HF_CLASSIFIER_HEADS if isinstance(getattr(net, n, None), nn.Module)]
+            if task_type(net) == "SEQ_CLS"
+            else []
+        )
     head = getattr(net, "head", None)
     if not isinstance(head, nn.Linear):
         return []
@@ -69,7 +74,7 @@ def all_linear(net: nn.Module, head: Sequence[str]) -> Targets:
     for name, module in net.named_modules():
         if not name or any(name == h or name.startswith(h + ".") for h in head):
             continue
-        if is_pretrained(net) and module is net.get_output_embeddings():
+        if isinstance(net, PretrainedModel) and module is net.get_output_embeddings():  # type: ignore[operator]
             continue
         if isinstance(module, _ADAPTABLE):
             modules.append(name)
@@ -78,9 +83,11 @@ def all_linear(net: nn.Module, head: Sequence[str]) -> Targets:
     return Targets(modules, parameters, list(head))
 
 
-def resolve_targets(net: nn.Module, target_modules: str | Sequence[str], modules_to_save: Sequence[str] | None) -> Targets:
+def resolve_targets(
+    net: nn.Module, target_modules: str | Sequence[str], modules_to_save: Sequence[str] | None
+) -> Targets:
     """``target_modules``: module names (the last part of a dotted name is enough, as in peft), ``all-linear``,
-    or ``default``. A list none of whose names exists in the net (the seed's q_proj/v_proj on an FFN, say) falls
+    or ``default``. A list none of whose names exists in the net (the classic LLaMA choice q_proj/v_proj on an FFN, say) falls
     back to the net's default, with a warning; a list of which only some exist is a typo and an error."""
     head = list(modules_to_save) if modules_to_save is not None else head_names(net)
     if target_modules == "all-linear":
@@ -88,9 +95,13 @@ def resolve_targets(net: nn.Module, target_modules: str | Sequence[str], modules
     elif target_modules == "default":
         targets = module_default(net, head)
     else:
-        targets = named_targets(net, [target_modules] if isinstance(target_modules, str) else list(target_modules), head)
+        targets = named_targets(
+            net, [target_modules] if isinstance(target_modules, str) else list(target_modules), head
+        )
     if not targets.modules and not targets.parameters:
-        raise ConfigError(f"tuning: {type(net).__name__} has no layer LoRA can adapt (linear, convolutional or recurrent)")
+        raise ConfigError(
+            f"tuning: {type(net).__name__} has no layer LoRA can adapt (linear, convolutional or recurrent)"
+        )
     targets.task_type = task_type(net)
     return targets
 
@@ -116,5 +127,7 @@ def named_targets(net: nn.Module, names: list[str], head: list[str]) -> Targets:
 
 def layer_names(net: nn.Module, limit: int = 12) -> list[str]:
     """The distinct short names of a net's adaptable layers, for error messages."""
-    names = sorted({name.rsplit(".", 1)[-1] for name, m in net.named_modules() if isinstance(m, (*_ADAPTABLE, *_RECURRENT))})
+    names = sorted(
+        {name.rsplit(".", 1)[-1] for name, m in net.named_modules() if isinstance(m, (*_ADAPTABLE, *_RECURRENT))}
+    )
     return names[:limit]

@@ -1,5 +1,5 @@
 """Hydra finds sweepers only inside the ``hydra_plugins`` package: this is genlab's, kept light because Hydra
-imports every plugin module when it starts. The work is in genlab.sweeps.optuna_study."""
+imports every plugin module when it starts. The work is in genlab.integrations.optuna_sweeper."""
 
 from typing import Any
 
@@ -10,10 +10,10 @@ from omegaconf import DictConfig
 
 class ResumableOptunaSweeper(Sweeper):
     """hydra-optuna-sweeper's sweeper, made to resume an interrupted study and to survive failing trials
-    (see genlab.sweeps.optuna_study.ResumableOptunaStudy). Takes the same settings, plus ``pruner``."""
+    (see genlab.integrations.optuna_sweeper.ResumableOptunaStudy). Takes the same settings, plus ``pruner``."""
 
     def __init__(self, pruner: Any = None, **settings: Any) -> None:
-        from genlab.sweeps.optuna_study import ResumableOptunaStudy
+        from genlab.integrations.optuna_sweeper import ResumableOptunaStudy
 
         self.sweeper = ResumableOptunaStudy(pruner=pruner, **settings)
 

@@ -1,0 +1,1 @@
+"""The command-line programs: genlab-train and genlab-report."""

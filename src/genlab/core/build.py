@@ -1,0 +1,122 @@
+"""From a composed config to the objects of a run. The only place, with genlab.cli.train, that knows about Hydra."""
+
+import inspect
+from typing import Any
+
+import lightning as L
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import get_class, get_method, instantiate
+from lightning.pytorch.callbacks import LearningRateMonitor
+from lightning.pytorch.loggers import Logger, WandbLogger
+from omegaconf import DictConfig
+from torch import nn
+
+from genlab.callbacks import RNGStateCallback
+from genlab.core.context import Experiment, RunContext, process_rank
+from genlab.core.protocols import Schedule, ShapedData, ShapeDeclaringTask, Tuning, require, require_instance
+from genlab.core.run_folder import wandb_run_id
+from genlab.errors import ConfigError, GenlabError
+from genlab.generation.predict import check_generation
+
+
+def instantiate_section(node: DictConfig, key: str, **kwargs: Any) -> Any:
+    """Hydra's instantiate, with failures turned into one line naming the config key."""
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as e:
+        cause = e.__cause__ or e
+        if isinstance(cause, GenlabError):
+            raise cause from None
+        raise ConfigError(f"{key} ({node.get('_target_')}): {cause}") from e
+
+
+def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
+    datamodule = instantiate_section(cfg.data, "data")
+    require_instance(datamodule, L.LightningDataModule, "data")
+    tuning = instantiate_section(cfg.tuning, "tuning")
+    require(tuning, Tuning, "tuning")
+
+    def make_net(**kwargs: Any) -> nn.Module:
+        # _convert_: the loaders get plain lists and dicts (BitsAndBytesConfig type-checks its arguments)
+        return instantiate_section(cfg.model, "model", _convert_="all", **kwargs)
+
+    loads_quantized = "quantization_config" in inspect.signature(get_method(cfg.model._target_)).parameters
+    net = tuning.build(make_net, loads_quantized, cfg.trainer.get("accelerator", "auto"))
+    # _convert_: a curriculum's stages arrive as plain dicts, with their data modules and schedulers built
+    schedule = instantiate_section(cfg.schedule, "schedule", _convert_="all")
+    require(schedule, Schedule, "schedule")
+    module = instantiate_section(cfg.task, "task", net=net, **schedule.task_arguments())
+    require_instance(module, L.LightningModule, "task")
+    check_shapes(module, datamodule, ctx.choices.get("model", "model"))
+    generation = instantiate_section(cfg.generation, "generation") if cfg.get("generation") else None
+    check_generation(module, datamodule, generation)
+    callbacks = [build_callback(name, node) for name, node in (cfg.callbacks or {}).items() if node]
+    # The schedule's first: it sets each stage's learning rate before LearningRateMonitor reads it.
+    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback()]
+    loggers = build_loggers(cfg, ctx)
+    if not loggers:
+        # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    trainer = instantiate_section(
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, **schedule.trainer_arguments()
+    )
+    return Experiment(datamodule, module, trainer, tuning, generation, make_net)
+
+
+def build_callback(name: str, node: DictConfig) -> L.Callback:
+    if "_target_" not in node:
+        # e.g. an experiment's callbacks.step_checkpoints.* settings while callbacks=... left that callback out
+        raise ConfigError(
+            f"callbacks.{name} has settings ({', '.join(node)}) but no callback chosen; "
+            f"add it with callbacks=[default,{name}] or drop the callbacks.{name}.* overrides"
+        )
+    return instantiate_section(node, f"callbacks.{name}")
+
+
+def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, model_name: str) -> None:
+    """One dry forward pass on zeros, so a net that cannot take the data fails now, with the keys to fix."""
+    if not isinstance(datamodule, ShapedData):
+        return  # text: token ids of any length
+    input_shape, num_classes = list(datamodule.input_shape), datamodule.num_classes
+    # a classifier answers with a score per class; other tasks (diffusion: an image per image) say what they return
+    expected = (
+        module.output_shape(input_shape, num_classes) if isinstance(module, ShapeDeclaringTask) else (num_classes,)
+    )
+    if expected is None:
+        return
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(2, *input_shape))
+    except Exception as e:
+        raise ConfigError(
+            f"model={model_name} cannot take data.input_shape={input_shape}: {e}; check the model.* sizes"
+        ) from None
+    finally:
+        module.train(was_training)
+    if expected[0] is not None and tuple(out.shape) != (2, *expected):
+        detail = f"data.num_classes={num_classes}" if expected == (num_classes,) else f"the task needs {list(expected)}"
+        raise ConfigError(f"model={model_name} outputs {list(out.shape[1:])} per example but {detail}")
+
+
+# Groups that say how genlab runs, not what the experiment is.
+_UNTAGGED = {"hydra", "local", "paths"}
+
+
+def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
+    loggers = []
+    for name, node in (cfg.logger or {}).items():
+        if not node:
+            continue
+        extra = {}
+        if issubclass(get_class(node._target_), WandbLogger):
+            tags = [
+                f"{group}:{choice}" for group, choice in ctx.choices.items() if group.split("/")[0] not in _UNTAGGED
+            ]
+            # other DDP ranks log nothing, and must not race rank 0 for the id file
+            run_id = wandb_run_id(ctx.output_dir) if process_rank() == 0 else None
+            extra = {"id": run_id, "group": ctx.group, "tags": [*cfg.tags, *tags][:64]}
+        loggers.append(instantiate_section(node, f"logger.{name}", **extra))
+    return loggers

@@ -1,0 +1,156 @@
+"""One run: validate, seed, build, fit (resumable), test, report. Called by genlab.train and by the tests."""
+
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any, cast
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities.model_helpers import is_overridden
+from omegaconf import DictConfig, OmegaConf
+
+from genlab.config.families import check_pairing
+from genlab.config.validate import validate_config
+from genlab.core.build import build
+from genlab.core.checkpoints import count_parameters, load_checkpoint_weights, newest_checkpoint
+from genlab.core.console import print_config, print_summary
+from genlab.core.context import Experiment, RunContext, process_rank
+from genlab.errors import ConfigError
+from genlab.generation.predict import predict
+from genlab.integrations.lightning_launch import release_ranks
+from genlab.integrations.wandb import finish_runs
+from genlab.tasks.staged import StagedTask
+from genlab.tuning.export import merge, save_adapter
+from genlab.tuning.lora import LoRA
+
+log = logging.getLogger("genlab")
+
+
+def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
+    """Train and/or test as the config says; returns the final metrics (also written to metrics.json)."""
+    check_pairing(ctx.choices)  # first: a model of another family also fails validation, less clearly
+    validate_config(cfg)
+    if cfg.extras.ignore_warnings:
+        warnings.filterwarnings("ignore", module="lightning")
+    output_dir = Path(ctx.output_dir)
+    finished = output_dir / "metrics.json"
+    if ctx.in_sweep and finished.is_file():
+        # a sweep run again in its folder (resumed, or requeued by a cluster): this job is done
+        log.info(f"job already finished in {output_dir}: its metrics are taken from {finished.name}")
+        return json.loads(finished.read_text())
+    # DDP ranks other than 0 build and train alongside, but write nothing of their own
+    writes = process_rank() == 0
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if writes:
+        (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if cfg.extras.print_config and writes:
+        print_config(cfg)
+    ckpt_path = checkpoint_to_resume(cfg, output_dir, ctx.in_sweep)
+    if cfg.seed is not None:
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    exp = build(cfg, ctx)
+    check_stages(exp.module, cfg, ctx.choices.get("model", "model"))
+    trainable, total = count_parameters(exp.module)
+    log.info(f"parameters: {trainable:,} trainable of {total:,}")
+    log_hyperparameters(exp, cfg, ctx)
+    metrics: dict[str, float] = {}
+    try:
+        if cfg.train:
+            if ckpt_path:
+                log.info(f"resuming from {ckpt_path}")
+            exp.trainer.fit(exp.module, datamodule=exp.datamodule, ckpt_path=ckpt_path)
+            metrics.update(scalar_metrics(exp))
+        if cfg.test:
+            exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=evaluation_weights(exp, cfg, ckpt_path))
+            metrics.update(scalar_metrics(exp))  # test replaces the trainer's metrics: keep the last fit's too
+        if exp.tuning.adapters and exp.trainer.is_global_zero:
+            finish_adapter(exp, cfg, output_dir, ckpt_path, metrics)
+        if cfg.predict:
+            weights = evaluation_weights(exp, cfg, ckpt_path)
+            predict(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
+    finally:
+        finish_runs(exp.trainer.loggers)
+        release_ranks(exp.trainer)
+    if exp.trainer.is_global_zero:
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
+        print_summary(metrics, output_dir, exp.trainer)
+    return metrics
+
+
+def check_stages(module: L.LightningModule, cfg: DictConfig, model_name: str) -> None:
+    """A generate-only model (a pretrained pipeline) has nothing to train or test: say so before Lightning does."""
+    for flag, hook in (("train", "training_step"), ("test", "test_step")):
+        if cfg[flag] and not is_overridden(hook, module):
+            raise ConfigError(
+                f"model={model_name} generates only, it has no {hook}; run it with train=false test=false predict=true"
+            )
+
+
+def finish_adapter(exp: Experiment, cfg: DictConfig, output_dir: Path, ckpt_path: str | None, metrics: dict) -> None:
+    """The trained adapter (from the evaluation weights) into <run>/adapter, and the merged model if asked for."""
+    tuning, module = exp.tuning, exp.module
+    if not isinstance(tuning, LoRA) or not isinstance(module, StagedTask) or exp.make_net is None:
+        raise TypeError(f"tuning {type(tuning).__name__} on task {type(module).__name__} has no adapter to save")
+    if cfg.train or cfg.ckpt_path:
+        load_checkpoint_weights(module, evaluation_weights(exp, cfg, ckpt_path))
+    if cfg.train:
+        save_adapter(module, exp.datamodule, tuning, output_dir)
+    if tuning.merge:
+        metrics["merge/max_relative_logit_difference"] = merge(module, exp.datamodule, tuning, exp.make_net, output_dir)
+
+
+def scalar_metrics(exp: Experiment) -> dict[str, float]:
+    return {k: float(v) for k, v in exp.trainer.callback_metrics.items() if v.numel() == 1}
+
+
+def checkpoint_to_resume(cfg: DictConfig, output_dir: Path, in_sweep: bool = False) -> str | None:
+    """The checkpoint to continue from (train) or to load weights from (train=false: test and predict).
+
+    A sweep's job whose folder already holds a checkpoint was started before (an interrupted Optuna trial, a
+    requeued cluster job): it continues from it.
+    """
+    if cfg.ckpt_path:
+        if not Path(cfg.ckpt_path).is_file():
+            raise ConfigError(
+                f"ckpt_path={cfg.ckpt_path}: no such file; point it at a .ckpt (e.g. <run>/checkpoints/last.ckpt)"
+            )
+        return str(cfg.ckpt_path)
+    if in_sweep and cfg.train:
+        last = newest_checkpoint(output_dir)
+        return None if last is None else str(last)
+    if cfg.resume:
+        last = newest_checkpoint(output_dir)
+        if last is None:
+            raise ConfigError(
+                f"resume=true: no earlier run of experiment_name={cfg.experiment_name} with these same overrides has a "
+                f"checkpoint (looked for {output_dir.parent}/*/checkpoints/last.ckpt and checkpoints/steps/*.ckpt); "
+                f"run without resume=true, or pass ckpt_path=<run>/checkpoints/last.ckpt"
+            )
+        return str(last)
+    return None
+
+
+def evaluation_weights(exp: Experiment, cfg: DictConfig, ckpt_path: str | None) -> str | None:
+    """What test and predict load: the best checkpoint of this training, or the given checkpoint when not
+    training; None keeps the weights in hand (no checkpoint saved, or a pretrained model used as it is)."""
+    if not cfg.train:
+        return ckpt_path
+    checkpoint = exp.trainer.checkpoint_callback
+    if isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
+        return checkpoint.best_model_path
+    return None
+
+
+def log_hyperparameters(exp: Experiment, cfg: DictConfig, ctx: RunContext) -> None:
+    """The full resolved config, the overrides and the group choices, to every logger."""
+    params = cast(dict[str, Any], OmegaConf.to_container(cfg, resolve=True))
+    params["overrides"] = list(ctx.overrides)
+    params["choices"] = dict(ctx.choices)
+    if ctx.swept:
+        # their own config columns, so that W&B's table and parallel coordinates compare a sweep's jobs at once
+        params["sweep"] = dict(ctx.swept)
+    for logger in exp.trainer.loggers:
+        logger.log_hyperparams(params)

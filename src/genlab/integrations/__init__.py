@@ -1,0 +1,13 @@
+"""Every use of a third-party library's private internals, in one place.
+
+Each module names the internal it relies on, the upstream issue or version that makes it necessary, and
+tests/test_integrations.py fails loudly when an upgrade removes or changes one of them:
+
+- ``lightning_launch``: extra DDP/FSDP ranks that run the Hydra job, not the whole command line again
+  (Lightning's ``_SubprocessScriptLauncher`` and ``_hydra_subprocess_cmd``; FSDP2 set-up helpers).
+- ``lightning_csv_logger``: a CSV logger whose resumed run appends instead of deleting ``metrics.csv``.
+- ``wandb``: whether Lightning's WandbLogger has started its run (``WandbLogger._experiment``).
+- ``optuna_trials``: a running trial found by number from another process (``Study._storage``, ``_trial_id``).
+- ``optuna_sweeper``: hydra-optuna-sweeper's implementation class, resumable and failure-tolerant.
+- ``omegaconf_nodes``: a config node's children and raw values without resolving interpolations.
+"""

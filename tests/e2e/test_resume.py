@@ -1,0 +1,128 @@
+"""A run killed (SIGKILL) after epoch 1 and resumed with resume=true ends bit-identical to an uninterrupted run."""
+
+import csv
+from pathlib import Path
+
+import torch
+
+from genlab.core.run_folder import overrides_hash, run_dir
+from helpers import env_with_test_modules, run_cli
+
+COMMON = [
+    "data=digits",
+    "model=ffn",
+    "model.dropout=0.2",
+    "trainer.max_epochs=3",
+    "logger=[csv,wandb]",
+    "extras.print_config=false",
+]
+
+
+def only_run(outputs: Path, task: str) -> Path:
+    (folder,) = (outputs / task / "runs").iterdir()
+    return folder
+
+
+def load(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def test_killed_run_resumes_to_identical_weights(tmp_path):
+    env = env_with_test_modules()
+    straight = run_cli([*COMMON, "experiment_name=straight"], cwd=tmp_path, env=env)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+
+    marker = tmp_path / "killed.marker"
+    killed_args = [
+        *COMMON,
+        "experiment_name=killed",
+        "+callbacks.kill._target_=killer.KillAtEpoch",
+        "+callbacks.kill.epoch=1",
+        f"+callbacks.kill.marker={marker}",
+    ]
+    killed = run_cli(killed_args, cwd=tmp_path, env=env)
+    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
+    folder = only_run(tmp_path / "outputs", "killed")
+    assert load(folder / "checkpoints" / "last.ckpt")["epoch"] == 0
+    wandb_id = (folder / "wandb_id").read_text()
+
+    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert only_run(tmp_path / "outputs", "killed") == folder, "resume must continue in the killed run's folder"
+    assert "resuming from" in resumed.stdout + resumed.stderr
+
+    expected = load(only_run(tmp_path / "outputs", "straight") / "checkpoints" / "last.ckpt")
+    got = load(folder / "checkpoints" / "last.ckpt")
+    assert got["epoch"] == expected["epoch"] == 2
+    assert got["global_step"] == expected["global_step"]
+    for name, tensor in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], tensor), name
+    for a, b in zip(expected["optimizer_states"][0]["state"].values(), got["optimizer_states"][0]["state"].values()):
+        assert torch.equal(a["exp_avg"], b["exp_avg"]) and torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
+    assert got["lr_schedulers"] == expected["lr_schedulers"]
+
+    # the CSV log keeps the killed segment's epochs (Lightning's own CSVLogger deletes them on resume)
+    with (folder / "csv" / "metrics.csv").open() as f:
+        assert {int(row["epoch"]) for row in csv.DictReader(f) if row.get("val/loss")} == {0, 1, 2}
+
+    # the same W&B run continues: one id, two offline segments carrying it
+    assert (folder / "wandb_id").read_text() == wandb_id
+    segments = sorted((folder / "wandb").glob("offline-run-*"))
+    assert len(segments) == 2 and all(s.name.endswith(wandb_id) for s in segments)
+
+
+def test_run_folder_identity(tmp_path):
+    overrides = ["model=cnn", "trainer.max_epochs=5"]
+    assert overrides_hash(overrides) == overrides_hash([*reversed(overrides), "resume=true"])
+    assert overrides_hash(overrides) != overrides_hash(["model=cnn", "trainer.max_epochs=6"])
+    runs = tmp_path / "runs"
+    fresh = Path(run_dir(str(runs), overrides, True, None))
+    assert fresh.name.endswith(overrides_hash(overrides)) and not fresh.exists()  # nothing to resume yet
+    older, newer = (
+        runs / f"2026-01-01_00-00-00_{overrides_hash(overrides)}",
+        runs / f"2026-01-02_00-00-00_{overrides_hash(overrides)}",
+    )
+    for folder in (older, newer):
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / ".hydra").mkdir()
+    (older / "checkpoints" / "last.ckpt").touch()
+    assert Path(run_dir(str(runs), overrides, True, None)) == older  # the newest with a checkpoint
+    (newer / "checkpoints" / "last.ckpt").touch()
+    assert Path(run_dir(str(runs), overrides, True, None)) == newer
+    assert Path(run_dir(str(runs), ["other=1"], False, str(older / "checkpoints" / "last.ckpt"))) == older
+    assert Path(run_dir(str(runs), overrides, False, None)) not in (older, newer)
+
+
+def test_training_loader_resumes_inside_the_epoch_it_was_saved_in():
+    from genlab.data.in_memory import InMemoryDataset, in_memory_loader
+
+    dataset = InMemoryDataset(torch.arange(50), torch.arange(50))
+    loader = in_memory_loader(dataset, batch_size=8, shuffle=True)
+    loader.sampler.set_epoch(3)
+    batches = iter(loader)
+    first = [next(batches)[0] for _ in range(3)]
+    state = loader.state_dict()
+    assert state == {"batches_done": 3, "epoch": 3}
+    rest = [b[0] for b in batches]
+
+    resumed = in_memory_loader(dataset, batch_size=8, shuffle=True)
+    resumed.load_state_dict(state)
+    resumed.sampler.set_epoch(3)
+    assert [b[0].tolist() for b in resumed] == [b.tolist() for b in rest]
+    assert torch.cat(first + rest).sort().values.tolist() == list(range(50))
+
+    # a state saved after an epoch's last batch must not shorten the next epoch
+    finished = in_memory_loader(dataset, batch_size=8, shuffle=True)
+    finished.load_state_dict({"batches_done": 7, "epoch": 3})
+    finished.sampler.set_epoch(4)
+    assert sum(len(b[0]) for b in finished) == 50
+
+
+def test_a_fixed_number_of_samples_cycles_through_fresh_orders():
+    from genlab.data.in_memory import EpochShuffleSampler
+
+    sampler = EpochShuffleSampler(10, seed=1, num_samples=25)
+    order = list(sampler)
+    assert len(order) == len(sampler) == 25
+    assert sorted(order[:10]) == sorted(order[10:20]) == list(range(10)) and order[:10] != order[10:20]
+    assert list(EpochShuffleSampler(10, seed=1))[:10] == order[:10]  # the first pass is the plain epoch order

@@ -1,0 +1,155 @@
+"""Every model on every dataset, and every experiment file, runs one batch of fit, validate and test."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genlab import api
+from genlab.config.families import FAMILIES
+from helpers import CONF, FAST
+
+MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+DATASETS = sorted(p.stem for p in (CONF / "data").glob("*.yaml"))
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+
+
+@pytest.fixture(scope="session")
+def cifar_root(tmp_path_factory) -> Path:
+    """A small CIFAR-10 folder in the real python-pickle layout (the real one needs a download)."""
+    root = tmp_path_factory.mktemp("cifar10")
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": rng.integers(0, 256, (40, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, 40))}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f)
+    return root
+
+
+# Models and data meet within a task family (genlab.config.families, which genlab-train enforces).
+# A family with a preset runs through it (it brings the task's generation settings and callbacks).
+PAIRS = [
+    (f"experiment={f.preset}" if f.preset else f"task={f.task}", m, d)
+    for f in FAMILIES
+    for m in f.models
+    for d in f.data
+]
+# Pretrained generators: a tiny local model each, predict-only
+GENERATORS = {
+    "stable_diffusion": (
+        "tiny_sd_pipeline",
+        ["generation.num_inference_steps=2", "generation.height=16", "generation.width=16"],
+    ),
+    "musicgen": ("tiny_musicgen", ["generation.duration_seconds=0.2", "generation.top_k=8"]),
+}
+
+
+@pytest.fixture(scope="session")
+def text_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("texts") / "notes.jsonl"
+    lines = [f'{{"text": "note {i}: the quick brown fox jumps over the lazy dog {i % 7} times."}}' for i in range(200)]
+    path.write_text("\n".join(lines))
+    return path
+
+
+@pytest.fixture(scope="session")
+def labelled_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("labelled") / "reviews.csv"
+    rows = [
+        f'"{"a great, moving film" if i % 2 else "a dull and tedious mess"} number {i}",{"pos" if i % 2 else "neg"}'
+        for i in range(120)
+    ]
+    path.write_text("review,sentiment\n" + "\n".join(rows))
+    return path
+
+
+def data_overrides(data: str, cifar_root: Path, text_file: Path, labelled_file: Path | None = None) -> list[str]:
+    if data == "cifar10":
+        return [f"data.root={cifar_root}", "data.val_size=20"]
+    if data == "fortunes":
+        return ["data.files=[computers,science]"]  # two files of the corpus keep the test quick
+    if data == "labelled_files":
+        return [f"data.paths=[{labelled_file}]", "data.text_column=review", "data.label_column=sentiment"]
+    if data == "text_files":
+        return [f"data.paths=[{text_file}]", "data.block_size=32", "data.tokenizer.vocab_size=300"]
+    if data == "spoken_digits":  # six voices of one accent are synthesized in a second (and cached for the session)
+        return ["data.variants=[m1,f2,m3,f4,m5,f1]", "data.accents=[en-us]", "data.val_voices=1", "data.test_voices=1"]
+    return []
+
+
+def sampler_overrides(config_text: str) -> list[str]:
+    """Spectrogram diffusion draws sample grids at validation: two sampler steps are enough to run that path."""
+    return ["generation.num_inference_steps=2"] if "audio_diffusion" in config_text else []
+
+
+def test_every_model_and_data_config_is_in_a_family():
+    assert set(MODELS) == {m for f in FAMILIES for m in f.models}
+    assert set(DATASETS) == {d for f in FAMILIES for d in f.data}
+    assert {f.preset for f in FAMILIES if f.preset} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("family, model, data", PAIRS)
+def test_model_on_data_fast_dev_run(
+    family, model, data, run_dir, cifar_root, text_file, labelled_file, tiny_llama, tiny_bert_zip
+):
+    overrides = [
+        family,
+        f"model={model}",
+        f"data={data}",
+        *FAST,
+        *data_overrides(data, cifar_root, text_file, labelled_file),
+    ]
+    if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
+        overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]
+        overrides += [f"model.name_or_path={tiny_llama}", "data/tokenizer=hf"]
+    if model == "hf_seqcls":
+        overrides += [f"model.name_or_path={tiny_bert_zip}"]
+    metrics = api.run([*overrides, *sampler_overrides(model)], run_dir)
+    assert np.isfinite(metrics["test/loss"])
+    if family.endswith("classification"):
+        assert 0.0 <= metrics["test/acc"] <= 1.0
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, request):
+    text = (CONF / "experiment" / f"{experiment}.yaml").read_text()
+    if experiment in GENERATORS:
+        fixture, settings = GENERATORS[experiment]
+        api.run(
+            [f"experiment={experiment}", f"model.name_or_path={request.getfixturevalue(fixture)}", *settings, *FAST],
+            run_dir,
+        )
+        assert (run_dir / "generations.jsonl").read_text().strip()
+        return
+    extra = [
+        o
+        for data in DATASETS
+        if f"override /data: {data}\n" in text
+        for o in data_overrides(data, cifar_root, text_file)
+    ]
+    metrics = api.run([f"experiment={experiment}", *FAST, *extra, *sampler_overrides(text)], run_dir)
+    assert np.isfinite(metrics["test/loss"])
+
+
+def test_a_model_outside_its_family_is_one_line_naming_the_valid_partners(run_dir):
+    from genlab.errors import ConfigError
+
+    with pytest.raises(
+        ConfigError,
+        match=r"^model=transformer_lm does not go with task=classification: task=classification takes model=ffn\|cnn\|rnn\|transformer; model=transformer_lm needs task=language_modeling$",
+    ):
+        api.run(["model=transformer_lm", "data=digits", *FAST], run_dir)
+    with pytest.raises(
+        ConfigError,
+        match=r"^model=diffusion does not go with task=classification: .*; model=diffusion needs experiment=diffusion$",
+    ):
+        api.run(["model=diffusion", "data=digits", *FAST], run_dir)
+    with pytest.raises(
+        ConfigError,
+        match=r"^data=fortunes does not go with task=classification \(model=cnn\): it takes data=fashion_mnist\|digits\|cifar10\|spoken_digits$",
+    ):
+        api.run(["model=cnn", "data=fortunes", *FAST], run_dir)
+    assert not (run_dir / "checkpoints").exists()

@@ -1,0 +1,99 @@
+"""Every third-party internal that genlab.integrations relies on is still there, with the shape genlab uses.
+
+An upgrade of Lightning, Optuna, hydra-optuna-sweeper, OmegaConf or W&B that removes or changes one fails here,
+by name, instead of somewhere inside a DDP launch or a sweep.
+"""
+
+import inspect
+
+import pytest
+
+
+def test_lightning_subprocess_launcher_internals():
+    from lightning.pytorch.strategies import DDPStrategy
+    from lightning.pytorch.strategies.launchers import subprocess_script
+    from lightning.pytorch.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
+
+    assert callable(subprocess_script._hydra_subprocess_cmd)
+    assert list(inspect.signature(subprocess_script._hydra_subprocess_cmd).parameters) == ["local_rank"]
+    assert callable(_SubprocessScriptLauncher._call_children_scripts)
+    assert callable(DDPStrategy._configure_launcher)
+    launcher = _SubprocessScriptLauncher(None, 2, 1)
+    assert launcher.procs == []
+
+
+def test_lightning_fsdp2_setup_internals():
+    from lightning.fabric.utilities.init import _materialize_distributed_module
+    from lightning.fabric.utilities.optimizer import _optimizers_to_device
+    from lightning.pytorch.strategies import ModelParallelStrategy
+
+    assert callable(_materialize_distributed_module) and callable(_optimizers_to_device)
+    assert hasattr(ModelParallelStrategy(), "_data_parallel_size")
+
+
+def test_lightning_csv_writer_internals(tmp_path):
+    from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+
+    writer = ExperimentWriter(log_dir=str(tmp_path))
+    assert callable(writer._check_log_dir_exists) and hasattr(writer, "_fs") and writer.metrics_keys == []
+
+
+def test_resumable_csv_logger_appends_where_lightning_deletes(tmp_path):
+    from genlab.integrations.lightning_csv_logger import ResumableCSVLogger
+
+    for step in (0, 1):
+        logger = ResumableCSVLogger(save_dir=str(tmp_path), name="csv", version="")
+        logger.log_metrics({"loss": float(step)}, step=step)
+        logger.save()
+    rows = (tmp_path / "csv" / "metrics.csv").read_text().splitlines()
+    assert rows[0].split(",") == ["loss", "step"] and len(rows) == 3
+
+
+def test_wandb_logger_starts_its_run_lazily(tmp_path):
+    from lightning.pytorch.loggers import WandbLogger
+
+    from genlab.integrations.wandb import started_run
+
+    logger = WandbLogger(save_dir=str(tmp_path), offline=True)
+    assert logger._experiment is None and started_run(logger) is None
+
+
+def test_optuna_trial_internals(tmp_path):
+    import optuna
+
+    from genlab.integrations.optuna_trials import running_trial, trial_of
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=storage)
+    asked = study.ask()
+    trial = running_trial(storage, "s", asked.number)
+    trial.report(1.0, step=0)
+    (frozen,) = study.get_trials(deepcopy=False)
+    assert trial_of(study, frozen).number == asked.number
+    sampler = optuna.samplers.TPESampler(seed=0)
+    assert hasattr(sampler, "_rng") and hasattr(sampler, "_random_sampler")
+
+
+def test_hydra_optuna_sweeper_internals():
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    from hydra_plugins.hydra_optuna_sweeper._impl import OptunaSweeperImpl, create_params_from_overrides
+
+    for name in (
+        "_process_searchspace_config",
+        "_parse_sweeper_params_config",
+        "_configure_trials",
+        "_get_directions",
+        "_to_grid_sampler_choices",
+    ):
+        assert callable(getattr(OptunaSweeperImpl, name)), name
+    assert len(create_params_from_overrides(["x=range(1,3)", "y=2"])) == 2  # (distributions, fixed params)
+
+
+def test_omegaconf_node_internals():
+    from omegaconf import OmegaConf
+
+    from genlab.integrations.omegaconf_nodes import child, written_value
+
+    cfg = OmegaConf.create({"a": 1, "b": "${a}", "c": [1, 2]})
+    assert written_value(cfg, "b") == "${a}" and OmegaConf.is_interpolation(cfg, "b")
+    assert child(cfg, "c")[1] == 2
