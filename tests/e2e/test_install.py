@@ -70,18 +70,13 @@ def test_the_wheel_carries_its_configs_and_runs_outside_the_checkout(wheel_env, 
     assert str(REPO) not in where and "site-packages" in where
     help_text = run([str(wheel_env / "genlab-train"), "--help"], cwd=tmp_path).stdout
     assert "experiment: " in help_text and "Which model goes with which task and data" in help_text
+    # the default job (Fashion-MNIST, the feed-forward net), one epoch of its three
     run(
-        [
-            str(wheel_env / "genlab-train"),
-            "data=digits",
-            "trainer.max_epochs=1",
-            "logger=csv",
-            "extras.print_config=false",
-        ],
+        [str(wheel_env / "genlab-train"), "trainer.max_epochs=1", "logger=csv", "extras.print_config=false"],
         cwd=tmp_path,
     )
     (run_dir,) = (tmp_path / "outputs" / "train" / "runs").iterdir()
-    assert json.loads((run_dir / "metrics.json").read_text())["test/acc"] > 0.5
+    assert json.loads((run_dir / "metrics.json").read_text())["test/acc"] > 0.8
     run([str(wheel_env / "genlab-report"), str(run_dir)], cwd=tmp_path)
     assert "test/acc" in (run_dir / "report" / "report.md").read_text()
 
