@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from hydra.utils import instantiate
 
-from genlab.api import load_run, read_run_config, run_checkpoint
+from genlab.api import load_run, load_run_data, run_checkpoint
 from genlab.audio.recognize import ClassifierWords, PocketSphinxWords
 from genlab.audio.wav import read_wav
 from recipe_runs import REPO, ensure_trained, genlab_train
@@ -68,7 +67,7 @@ def main() -> None:
     generated = [read_wav(args.generator_run / r["file"]) for r in records]
     requested = np.array([r["label"] for r in records])
 
-    data = instantiate(read_run_config(args.classifier_run).data)
+    data = load_run_data(args.classifier_run)
     data.setup()
     words = list(data.class_names)
     real = [(w, data.spectrogram.sample_rate) for w in data.waves["test"]]

@@ -10,14 +10,11 @@ import json
 import sys
 from pathlib import Path
 
-from hydra.utils import instantiate
-
-from genlab.api import read_run_config
+from genlab.api import load_run_data
 
 
 def main(run: Path) -> None:
-    cfg = read_run_config(run)
-    datamodule = instantiate(cfg.data)
+    datamodule = load_run_data(run)
     datamodule.setup("fit")
     metrics = json.loads((run / "metrics.json").read_text())
     print(f"{'split':<6}{'unigram ppl':>14}{'model ppl':>12}{'ratio':>8}")

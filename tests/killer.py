@@ -1,7 +1,10 @@
-"""A test-only callback that kills its own process hard (SIGKILL), once, like a preempted or crashed job."""
+"""Test-only callbacks that kill or signal their own process, like a preempted or crashed job."""
 
 import os
+import random
 import signal
+import threading
+import time
 from pathlib import Path
 
 import lightning as L
@@ -32,3 +35,41 @@ class SignalAtEpoch(L.Callback):
         if trainer.current_epoch == self.epoch and not self.marker.exists():
             self.marker.write_text(f"signalled at epoch {self.epoch}")
             os.kill(os.getpid(), self.signum)
+
+
+class KillAtRandomMoment(L.Callback):
+    """SIGKILLs its process at a moment drawn from the seed in $GENLAB_TEST_KILL_SEED (no seed: never): 1 to
+    ``max_steps`` optimizer steps after the run (re)started, plus a delay of up to ``max_delay`` seconds, so that the kill lands
+    anywhere, checkpoint writes included. The seed comes from the environment so the command line, and with it the
+    run folder that resume=true finds, stays the same from one start to the next."""
+
+    def __init__(self, max_steps: int = 3, max_delay: float = 0.05):
+        seed = os.environ.get("GENLAB_TEST_KILL_SEED")
+        rng = random.Random(seed)
+        self.armed = seed is not None
+        self.after_steps, self.delay = rng.randint(1, max_steps), rng.uniform(0, max_delay)
+        self.first_step: int | None = None
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
+        if not self.armed:
+            return
+        if self.first_step is None:
+            self.first_step = trainer.global_step
+        if trainer.global_step - self.first_step == self.after_steps:
+            self.armed = False
+            threading.Timer(self.delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
+
+
+class WaitAtEpoch(L.Callback):
+    """At the start of ``epoch``, writes ``<release>.waiting`` and waits until the file ``release`` exists: a run
+    held at a known point while a test does something beside it."""
+
+    def __init__(self, epoch: int, release: str):
+        self.epoch, self.release = epoch, Path(release)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch != self.epoch or self.release.exists():
+            return
+        self.release.with_suffix(".waiting").touch()
+        while not self.release.exists():
+            time.sleep(0.05)

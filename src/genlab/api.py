@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genlab.config.trusted import check_trusted
 from genlab.core.checkpoints import run_checkpoint
 from genlab.core.context import RunContext
-from genlab.core.run_folder import read_run_config
+from genlab.core.run_folder import read_run_config, run_config_path
 from genlab.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from genlab.core.context import Experiment
 
-__all__ = ["ComposedRun", "build", "compose", "load_run", "read_run_config", "run", "run_checkpoint"]
+__all__ = ["ComposedRun", "build", "compose", "load_run", "load_run_data", "read_run_config", "run", "run_checkpoint"]
 
 CONFIG_MODULE = "genlab.conf"
 
@@ -102,7 +103,19 @@ def load_run(run_dir: str | Path, checkpoint: str = "last.ckpt", eval_mode: bool
     cfg = read_run_config(run_dir)
     if cfg.tuning.get("_target_", "").rsplit(".", 1)[-1] != "FullTuning":
         raise ConfigError(f"{run_dir}: tuning={cfg.tuning._target_}; only fully tuned runs load from the folder alone")
+    source = str(run_config_path(run_dir))
+    check_trusted(cfg.model, "model", source)
+    check_trusted(cfg.task, "task", source)
     net = instantiate(cfg.model, _convert_="all")
     module = instantiate(cfg.task, net=net)
     load_checkpoint_weights(module, run_checkpoint(run_dir, checkpoint))
     return module.eval() if eval_mode else module
+
+
+def load_run_data(run_dir: str | Path) -> L.LightningDataModule:
+    """A finished run's data module, built from its folder's config (not set up yet)."""
+    from hydra.utils import instantiate
+
+    cfg = read_run_config(run_dir)
+    check_trusted(cfg.data, "data", str(run_config_path(run_dir)))
+    return instantiate(cfg.data)

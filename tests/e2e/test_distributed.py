@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from genlab.api import load_run, read_run_config, run_checkpoint
+from genlab.api import load_run, load_run_data, run_checkpoint
 from helpers import run_cli
 
 COMMON = [
@@ -49,7 +49,12 @@ def test_two_processes_train_into_one_run_folder(distributed_runs, strategy):
         "digits_ffn.log",
         "metrics.json",
     ]
-    assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["epoch_001.ckpt", "last.ckpt"]
+    assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == [
+        "epoch_001.ckpt",
+        "epoch_001.ckpt.sha256",
+        "last.ckpt",
+        "last.ckpt.sha256",
+    ]
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["test/acc"] > 0.5
 
@@ -86,7 +91,12 @@ def test_a_multirun_of_ddp_jobs_runs_each_job_once(tmp_path):
     for job, hidden in (("0", 16), ("1", 32)):
         folder = sweep / job
         assert (folder / "metrics.json").is_file()
-        assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["epoch_001.ckpt", "last.ckpt"]
+        assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == [
+            "epoch_001.ckpt",
+            "epoch_001.ckpt.sha256",
+            "last.ckpt",
+            "last.ckpt.sha256",
+        ]
         weights = torch.load(folder / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
         assert any(v.shape[0] == hidden for k, v in weights.items() if k.endswith("weight"))
 
@@ -95,10 +105,8 @@ def test_a_multirun_of_ddp_jobs_runs_each_job_once(tmp_path):
 def test_test_metrics_are_reduced_over_both_ranks(distributed_runs, strategy):
     """Each rank tests half of the test split; the logged accuracy is that of the whole split, as one process
     computes it from the same checkpoint (not rank 0's half)."""
-    from hydra.utils import instantiate
-
     folder = distributed_runs[strategy]
-    datamodule = instantiate(read_run_config(folder).data)
+    datamodule = load_run_data(folder)
     datamodule.setup("test")
     module = load_run(folder, "epoch_001.ckpt")
     correct = total = 0

@@ -1,6 +1,10 @@
 """A run killed (SIGKILL) after epoch 1 and resumed with resume=true ends bit-identical to an uninterrupted run."""
 
 import csv
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import torch
@@ -77,7 +81,9 @@ def test_run_folder_identity(tmp_path):
     assert overrides_hash(overrides) != overrides_hash(["model=cnn", "trainer.max_epochs=6"])
     runs = tmp_path / "runs"
     fresh = Path(run_dir(str(runs), overrides, True, None))
-    assert fresh.name.endswith(overrides_hash(overrides)) and not fresh.exists()  # nothing to resume yet
+    # nothing to resume yet: a new folder, created at once so that no other run takes it
+    assert fresh.name.endswith(overrides_hash(overrides)) and fresh.is_dir() and not list(fresh.iterdir())
+    fresh.rmdir()
     older, newer = (
         runs / f"2026-01-01_00-00-00_{overrides_hash(overrides)}",
         runs / f"2026-01-02_00-00-00_{overrides_hash(overrides)}",
@@ -126,3 +132,40 @@ def test_a_fixed_number_of_samples_cycles_through_fresh_orders():
     assert len(order) == len(sampler) == 25
     assert sorted(order[:10]) == sorted(order[10:20]) == list(range(10)) and order[:10] != order[10:20]
     assert list(EpochShuffleSampler(10, seed=1))[:10] == order[:10]  # the first pass is the plain epoch order
+
+
+def test_resume_while_the_run_still_trains_is_refused_naming_its_pid(tmp_path):
+    """The first run waits at its second epoch until a file appears: the second start (resume=true) comes while it
+    holds its folder, at a known point, not after a sleep."""
+    release = tmp_path / "release"
+    args = [
+        *COMMON,
+        "logger=csv",
+        "experiment_name=busy",
+        "+callbacks.wait._target_=killer.WaitAtEpoch",
+        "+callbacks.wait.epoch=1",
+        f"+callbacks.wait.release={release}",
+    ]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "genlab.train", *args],
+        cwd=tmp_path,
+        env={**os.environ, **env_with_test_modules()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        waiting = release.with_suffix(".waiting")
+        while not waiting.exists():
+            assert first.poll() is None, first.stdout.read()[-3000:]
+            time.sleep(0.1)  # polls for a file, the verdict does not depend on how long it takes
+        second = run_cli([*args, "resume=true"], cwd=tmp_path, env=env_with_test_modules())
+        assert second.returncode == 2
+        assert f"is in use by another run (PID {first.pid}); wait for it to finish or stop it" in second.stderr
+    finally:
+        release.touch()
+        assert first.wait(timeout=300) == 0
+    folder = only_run(tmp_path / "outputs", "busy")
+    assert not (folder / ".genlab.lock").exists()
+    resumed = run_cli([*args, "resume=true"], cwd=tmp_path, env=env_with_test_modules())
+    assert resumed.returncode == 0, resumed.stderr[-3000:]  # the lock went with the first run

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from genlab.core.run_folder import overrides_hash, run_dir
+from genlab.core.run_folder import new_folder, overrides_hash, run_dir
 
 
 def package_dir(name: str) -> str:
@@ -38,6 +38,10 @@ def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.compatibility"):
         # the model × task × data table in genlab-train --help
         OmegaConf.register_new_resolver("genlab.compatibility", _compatibility_table)
+    if not OmegaConf.has_resolver("genlab.new_folder"):
+        # a multirun's sweep folder, created at once with a suffix if taken: identical sweeps started together
+        # get folders of their own (cached: the sweep and its jobs resolve it to the same folder)
+        OmegaConf.register_new_resolver("genlab.new_folder", lambda base: str(new_folder(base)), use_cache=True)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
         OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

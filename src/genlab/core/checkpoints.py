@@ -7,8 +7,12 @@ torch is imported inside the functions: run folders are looked up while Hydra co
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genlab.errors import ConfigError
 
@@ -18,16 +22,158 @@ if TYPE_CHECKING:
     from torch import nn
 
 FINGERPRINT_KEY = "frozen_weights_fingerprint"
+HASH_SUFFIX = ".sha256"
+
+log = logging.getLogger("genlab")
+
+
+def resume_candidates(run_folder: str | Path) -> list[Path]:
+    """What a resumed run may continue from, newest first: ``checkpoints/last.ckpt`` (every epoch), the step
+    checkpoints in ``checkpoints/steps/`` (callbacks=[default,step_checkpoints]) and the ``hpc_ckpt_*.ckpt`` that
+    Lightning saves in the run folder when SLURM signals a requeue."""
+    folder = Path(run_folder) / "checkpoints"
+    saved = (folder / "last.ckpt", *folder.glob("steps/*.ckpt"), *Path(run_folder).glob("hpc_ckpt_*.ckpt"))
+    return sorted((p for p in saved if p.is_file()), key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
 
 def newest_checkpoint(run_folder: str | Path) -> Path | None:
-    """What a resumed run continues from: the newest of ``checkpoints/last.ckpt`` (every epoch), the step
-    checkpoints in ``checkpoints/steps/`` (callbacks=[default,step_checkpoints]) and the ``hpc_ckpt_*.ckpt`` that
-    Lightning saves in the run folder when SLURM signals a requeue, or None."""
-    folder = Path(run_folder) / "checkpoints"
-    saved = (folder / "last.ckpt", *folder.glob("steps/*.ckpt"), *Path(run_folder).glob("hpc_ckpt_*.ckpt"))
-    candidates = [p for p in saved if p.is_file()]
-    return max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)
+    """The newest resume candidate, unchecked (whether a run folder has anything to resume at all)."""
+    candidates = resume_candidates(run_folder)
+    return candidates[0] if candidates else None
+
+
+def newest_good_checkpoint(run_folder: str | Path) -> Path | None:
+    """The newest resume candidate that is whole (``checkpoint_problem``); damaged ones are skipped and named."""
+    for path in resume_candidates(run_folder):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return path
+        log.warning(f"resume: skipping {path} ({problem}); trying the next newest checkpoint")
+    return None
+
+
+# --- writing and checking checkpoints ------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace_atomically(path: Path, write: Any) -> None:
+    """``write(file)`` into a temporary file beside ``path`` (the same filesystem, whatever TMPDIR is), flushed to
+    disk, then renamed over ``path``: a reader sees the old file or the new one, never half of one."""
+    partial = path.parent / f".{path.name}.{os.getpid()}.partial"
+    try:
+        with open(partial, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    _fsync_folder(path.parent)
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Temporary files of saves whose process was killed mid-write (``.<name>.<pid>.partial``)."""
+    for partial in folder.glob(".*.partial"):
+        try:
+            pid = int(partial.name.rsplit(".", 2)[-2])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            partial.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # another user's live process
+
+
+def recorded_hashes(path: Path) -> list[str] | None:
+    """The content hashes recorded for the checkpoint at ``path`` (the newest and the one before: a save killed
+    between writing the record and renaming the checkpoint leaves the previous file in place), or None."""
+    record = path.with_name(path.name + HASH_SUFFIX)
+    try:
+        hashes = json.loads(record.read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return [h for h in hashes if isinstance(h, str)]
+
+
+def save_checkpoint_atomically(checkpoint: dict[str, Any], path: str | Path) -> None:
+    """torch.save into ``path`` atomically, with its sha256 recorded in ``<path>.sha256`` for later checks."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.parent / f".{path.name}.{os.getpid()}.partial"
+    try:
+        with open(partial, "wb") as file:
+            torch.save(checkpoint, file)
+            file.flush()
+            os.fsync(file.fileno())
+        previous = (recorded_hashes(path) or [])[:1]
+        record = json.dumps({"sha256": [_sha256(partial), *previous]}).encode()
+        _replace_atomically(path.with_name(path.name + HASH_SUFFIX), lambda f: f.write(record))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    _fsync_folder(path.parent)
+    _remove_stale_partials(path.parent)
+
+
+def checkpoint_problem(path: str | Path, lightning: bool = True) -> str | None:
+    """Why the checkpoint at ``path`` cannot be used (empty, its content not the one recorded when it was saved,
+    not readable, or with ``lightning`` not a Lightning checkpoint), or None when it is whole. Reads it without
+    running code."""
+    import torch
+
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    hashes = recorded_hashes(path)
+    if hashes is not None and _sha256(path) not in hashes:
+        return "its content does not match the sha256 recorded when it was saved: it is damaged"
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as e:
+        return f"it cannot be read as a checkpoint: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+    if not isinstance(checkpoint, dict) or (lightning and "state_dict" not in checkpoint):
+        return "it holds no state_dict: not a Lightning checkpoint"
+    return None
+
+
+def check_checkpoint(path: str | Path, key: str, lightning: bool = True) -> Path:
+    """``path`` if it names a whole checkpoint (``checkpoint_problem``), else a one-line ConfigError naming the key
+    that pointed at it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{key}={path}: no such file; point it at a .ckpt (e.g. <run>/checkpoints/last.ckpt)")
+    problem = checkpoint_problem(path, lightning)
+    if problem is not None:
+        raise ConfigError(f"{key}={path}: {problem}; point it at another checkpoint of the run")
+    return path
+
+
+def read_checkpoint(path: str | Path, key: str, lightning: bool = True) -> dict[str, Any]:
+    """A checkpoint's contents, checked (``check_checkpoint``) and loaded without running code."""
+    import torch
+
+    return torch.load(check_checkpoint(path, key, lightning), map_location="cpu", weights_only=True)
 
 
 def run_checkpoint(run_dir: str | Path, name: str = "last.ckpt") -> Path:
@@ -43,28 +189,27 @@ def run_checkpoint(run_dir: str | Path, name: str = "last.ckpt") -> Path:
 def load_checkpoint_weights(module: L.LightningModule, ckpt_path: str | Path | None) -> None:
     """A checkpoint's weights into the module in hand, through the same checks as Lightning's own loading
     (the module's ``on_load_checkpoint`` checks the frozen-weights fingerprint)."""
-    import torch
-
     if not ckpt_path:
         return
-    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    checkpoint = read_checkpoint(ckpt_path, "ckpt_path")
     module.on_load_checkpoint(checkpoint)
     module.load_state_dict(checkpoint["state_dict"], strict=module.strict_loading)
 
 
 def load_net_weights(net: nn.Module, path: str | Path, key: str = "tuning.base_weights") -> None:
     """Weights for one of genlab's own nets: a genlab checkpoint (its ``net.*`` entries) or a .safetensors file."""
-    import torch
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{key}={path}: no such file; give a genlab .ckpt or a .safetensors state dict")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        state = load_file(path)
+        try:
+            state = load_file(path)
+        except Exception as e:
+            raise ConfigError(f"{key}={path}: not a readable .safetensors file ({type(e).__name__}: {e})") from None
     else:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = read_checkpoint(path, key, lightning=False)
         state = {k.removeprefix("net."): v for k, v in ckpt.get("state_dict", ckpt).items() if k.startswith("net.")}
     missing, unexpected = net.load_state_dict(state, strict=False)
     if missing or unexpected:

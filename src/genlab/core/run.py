@@ -1,5 +1,6 @@
 """One run: validate, seed, build, fit (resumable), test, report. Called by genlab.train and by the tests."""
 
+import contextlib
 import json
 import logging
 import warnings
@@ -14,9 +15,16 @@ from omegaconf import DictConfig, OmegaConf
 from genlab.config.families import check_pairing
 from genlab.config.validate import validate_config
 from genlab.core.build import build
-from genlab.core.checkpoints import count_parameters, load_checkpoint_weights, newest_checkpoint
+from genlab.core.checkpoints import (
+    check_checkpoint,
+    count_parameters,
+    load_checkpoint_weights,
+    newest_checkpoint,
+    newest_good_checkpoint,
+)
 from genlab.core.console import print_config, print_summary
 from genlab.core.context import Experiment, RunContext, process_rank
+from genlab.core.run_folder import exclusive_run_folder
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict
 from genlab.integrations.lightning_launch import release_ranks
@@ -43,6 +51,12 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
     # DDP ranks other than 0 build and train alongside, but write nothing of their own
     writes = process_rank() == 0
     output_dir.mkdir(parents=True, exist_ok=True)
+    # one run writes into a folder at a time: a second (resume=true while it still trains) is refused
+    with exclusive_run_folder(output_dir) if writes else contextlib.nullcontext():
+        return _run_in_folder(cfg, ctx, output_dir, writes)
+
+
+def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: bool) -> dict[str, float]:
     if writes:
         (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     if cfg.extras.print_config and writes:
@@ -113,21 +127,19 @@ def checkpoint_to_resume(cfg: DictConfig, output_dir: Path, in_sweep: bool = Fal
     requeued cluster job): it continues from it.
     """
     if cfg.ckpt_path:
-        if not Path(cfg.ckpt_path).is_file():
-            raise ConfigError(
-                f"ckpt_path={cfg.ckpt_path}: no such file; point it at a .ckpt (e.g. <run>/checkpoints/last.ckpt)"
-            )
+        check_checkpoint(cfg.ckpt_path, "ckpt_path")  # a one-line error now, not a traceback inside Lightning
         return str(cfg.ckpt_path)
     if in_sweep and cfg.train:
-        last = newest_checkpoint(output_dir)
+        last = newest_good_checkpoint(output_dir)
         return None if last is None else str(last)
     if cfg.resume:
-        last = newest_checkpoint(output_dir)
+        last = newest_good_checkpoint(output_dir)
         if last is None:
+            damaged = "; those there are damaged (see the warnings above)" if newest_checkpoint(output_dir) else ""
             raise ConfigError(
                 f"resume=true: no earlier run of experiment_name={cfg.experiment_name} with these same overrides has a "
-                f"checkpoint (looked for {output_dir.parent}/*/checkpoints/last.ckpt and checkpoints/steps/*.ckpt); "
-                f"run without resume=true, or pass ckpt_path=<run>/checkpoints/last.ckpt"
+                f"usable checkpoint (looked for {output_dir.parent}/*/checkpoints/last.ckpt and checkpoints/steps/*.ckpt"
+                f"{damaged}); run without resume=true, or pass ckpt_path=<run>/checkpoints/last.ckpt"
             )
         return str(last)
     return None

@@ -4,7 +4,14 @@ run (its resolved config, its W&B run id)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
+import logging
+import os
+import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +25,8 @@ if TYPE_CHECKING:
 # Overrides that say how to start a run, not what the run is: they must not change its identity.
 _NOT_IDENTITY = ("resume", "ckpt_path")
 RESOLVED_CONFIG = "config_resolved.yaml"
+
+log = logging.getLogger("genlab")
 
 
 def overrides_hash(overrides: list[str]) -> str:
@@ -40,11 +49,80 @@ def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | 
             if folder.name == "checkpoints" and (folder.parent / ".hydra").is_dir():
                 return str(folder.parent)
     if resume:
-        candidates = sorted(Path(runs_dir).glob(f"*_{fingerprint}"))
+        candidates = sorted({*Path(runs_dir).glob(f"*_{fingerprint}"), *Path(runs_dir).glob(f"*_{fingerprint}-*")})
         resumable = [c for c in candidates if newest_checkpoint(c) is not None]
         if resumable:
             return str(resumable[-1])
-    return str(Path(runs_dir) / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{fingerprint}")
+    return str(new_folder(Path(runs_dir) / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{fingerprint}"))
+
+
+def new_folder(base: str | Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``, ...: the first that does not exist yet, created here, so that two runs
+    (or sweeps) started in the same second never share a folder."""
+    base = Path(base)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        folder = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise AssertionError("unreachable")
+
+
+LOCK = ".genlab.lock"
+
+
+@contextmanager
+def exclusive_run_folder(folder: str | Path) -> Iterator[None]:
+    """Hold ``<folder>/.genlab.lock`` while a run writes into the folder. A lock whose process is gone (killed,
+    crashed) is taken over; one whose process is alive is a one-line error naming it."""
+    path = Path(folder) / LOCK
+    mine = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+    while True:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            _take_over_if_stale(path)
+            continue
+        with os.fdopen(fd, "w") as file:
+            file.write(mine)
+        break
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _take_over_if_stale(path: Path) -> None:
+    try:
+        holder = json.loads(path.read_text())
+        pid, host = int(holder["pid"]), str(holder["host"])
+    except FileNotFoundError:
+        return  # released meanwhile: try again
+    except (OSError, ValueError, KeyError, TypeError):
+        pid, host = -1, ""  # torn by a kill while it was written: nobody holds it
+    if pid > 0 and host == socket.gethostname() and _alive(pid):
+        raise ConfigError(
+            f"{path.parent} is in use by another run (PID {pid}); wait for it to finish or stop it, "
+            f"then resume=true continues from its last checkpoint"
+        )
+    if host and host != socket.gethostname():
+        log.warning(f"{path}: held by PID {pid} on {host}, which cannot be checked from here; taking it over")
+    else:
+        log.info(f"{path}: the run that held it (PID {pid}) is gone; taking it over")
+    path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def run_config_path(run_folder: str | Path) -> Path:

@@ -1,10 +1,10 @@
-import pickle
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from genlab.data.image_classification import ImageClassificationDataModule
+from genlab.data.safe_pickle import load_data_pickle
 from genlab.errors import DataError
 
 _FOLDER = "cifar-10-batches-py"
@@ -43,8 +43,11 @@ class CIFAR10DataModule(ImageClassificationDataModule):
             path = self.root / _FOLDER / name
             if not path.exists():
                 raise DataError(f"data.root: {path} is missing; the CIFAR-10 folder is incomplete, extract it again")
-            with open(path, "rb") as f:
-                batch = pickle.load(f, encoding="bytes")
+            batch = load_data_pickle(path, "CIFAR-10 batch", "data.root")
+            if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+                raise DataError(
+                    f"data.root: {path} is not a CIFAR-10 batch (no data and labels in it); extract it again"
+                )
             images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
             labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
         return np.concatenate(images).astype(np.float32) / 255.0, np.concatenate(labels)
