@@ -71,15 +71,18 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _replace_atomically(path: Path, write: Any) -> None:
+def _replace_atomically(path: Path, write: Any, before_rename: Any = None) -> None:
     """``write(file)`` into a temporary file beside ``path`` (the same filesystem, whatever TMPDIR is), flushed to
-    disk, then renamed over ``path``: a reader sees the old file or the new one, never half of one."""
+    disk, then renamed over ``path``: a reader sees the old file or the new one, never half of one.
+    ``before_rename(temporary path)`` runs once the content is on disk."""
     partial = path.parent / f".{path.name}.{os.getpid()}.partial"
     try:
         with open(partial, "wb") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
+        if before_rename is not None:
+            before_rename(partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -120,19 +123,13 @@ def save_checkpoint_atomically(checkpoint: dict[str, Any], path: str | Path) -> 
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.parent / f".{path.name}.{os.getpid()}.partial"
-    try:
-        with open(partial, "wb") as file:
-            torch.save(checkpoint, file)
-            file.flush()
-            os.fsync(file.fileno())
-        previous = (recorded_hashes(path) or [])[:1]
-        record = json.dumps({"sha256": [_sha256(partial), *previous]}).encode()
-        _replace_atomically(path.with_name(path.name + HASH_SUFFIX), lambda f: f.write(record))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    _fsync_folder(path.parent)
+
+    def record_hash(written: Path) -> None:
+        # before the rename, and keeping the previous hash: a kill in between leaves the old file valid
+        record = json.dumps({"sha256": [_sha256(written), *(recorded_hashes(path) or [])[:1]]}).encode()
+        _replace_atomically(path.with_name(path.name + HASH_SUFFIX), lambda file: file.write(record))
+
+    _replace_atomically(path, lambda file: torch.save(checkpoint, file), before_rename=record_hash)
     _remove_stale_partials(path.parent)
 
 
