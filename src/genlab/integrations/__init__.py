@@ -1,7 +1,7 @@
 """Every use of a third-party library's private internals, in one place.
 
 Each module names the internal it relies on, the upstream issue or version that makes it necessary, and
-tests/test_integrations.py fails loudly when an upgrade removes or changes one of them:
+tests/unit/test_integrations.py fails loudly when an upgrade removes or changes one of them:
 
 - ``lightning_launch``: extra DDP/FSDP ranks that run the Hydra job, not the whole command line again
   (Lightning's ``_SubprocessScriptLauncher`` and ``_hydra_subprocess_cmd``; FSDP2 set-up helpers).

@@ -2,7 +2,7 @@
 
 Lightning 2.5–2.6's ``ExperimentWriter._check_log_dir_exists`` deletes an existing ``metrics.csv`` when a logger
 starts (also met by others, e.g. roboflow/rf-detr#1321); the writer's ``metrics_keys`` and ``_fs`` are what an
-appending writer must keep. tests/test_integrations.py checks both are still there.
+appending writer must keep. tests/unit/test_integrations.py checks both are still there.
 """
 
 import csv

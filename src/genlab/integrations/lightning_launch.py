@@ -15,7 +15,7 @@ Lightning internals used (Lightning 2.5–2.6; upstream: Lightning-AI/pytorch-li
 ``_call_children_scripts``, the module function ``subprocess_script._hydra_subprocess_cmd`` that builds the
 children's command, ``Strategy._configure_launcher``/``_launcher``; for FSDP2, ``ModelParallelStrategy``'s
 ``_data_parallel_size`` and fabric's ``_materialize_distributed_module`` and ``_optimizers_to_device``.
-tests/test_integrations.py checks each is still there.
+tests/unit/test_integrations.py checks each is still there.
 """
 
 import os

@@ -17,7 +17,7 @@ keeps its search-space parsing and samplers and changes the loop:
 It subclasses hydra-optuna-sweeper 1.3's private ``_impl.OptunaSweeperImpl`` and calls its
 ``_process_searchspace_config``, ``_parse_sweeper_params_config``, ``_configure_trials``, ``_get_directions``
 and ``_to_grid_sampler_choices`` (its 1.4 release candidates change three of them), and reseeds optuna 2.10's
-samplers through their private ``_rng``. tests/test_integrations.py checks each is still there.
+samplers through their private ``_rng``. tests/unit/test_integrations.py checks each is still there.
 """
 
 import csv
