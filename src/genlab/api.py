@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genlab.config import CONFIG_MODULE
 from genlab.config.trusted import check_trusted
 from genlab.core.checkpoints import run_checkpoint
 from genlab.core.context import RunContext
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from genlab.core.context import Experiment
 
 __all__ = ["ComposedRun", "build", "compose", "load_run", "load_run_data", "read_run_config", "run", "run_checkpoint"]
-
-CONFIG_MODULE = "genlab.conf"
 
 
 @dataclass

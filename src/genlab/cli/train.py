@@ -15,14 +15,12 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from genlab.config import CONFIG_MODULE
 from genlab.config.errors import USER_ERRORS, describe
 from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
 from genlab.errors import ConfigError, GenlabError
 from genlab.sweeps import sweep_name
-
-# The configs ship inside the package; a user's own config folder comes on top with --config-dir.
-CONFIG_MODULE = "genlab.conf"
 
 log = logging.getLogger("genlab")
 

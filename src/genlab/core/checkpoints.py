@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from genlab.core.processes import process_alive
 from genlab.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -96,14 +97,8 @@ def _remove_stale_partials(folder: Path) -> None:
             pid = int(partial.name.rsplit(".", 2)[-2])
         except ValueError:
             continue
-        if pid == os.getpid():
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if pid != os.getpid() and not process_alive(pid):
             partial.unlink(missing_ok=True)
-        except PermissionError:
-            pass  # another user's live process
 
 
 def recorded_hashes(path: Path) -> list[str] | None:

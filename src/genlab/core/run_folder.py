@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genlab.core.checkpoints import newest_checkpoint
+from genlab.core.processes import process_alive
 from genlab.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _take_over_if_stale(path: Path) -> None:
         return  # released meanwhile: try again
     except (OSError, ValueError, KeyError, TypeError):
         pid, host = -1, ""  # torn by a kill while it was written: nobody holds it
-    if pid > 0 and host == socket.gethostname() and _alive(pid):
+    if pid > 0 and host == socket.gethostname() and process_alive(pid):
         raise ConfigError(
             f"{path.parent} is in use by another run (PID {pid}); wait for it to finish or stop it, "
             f"then resume=true continues from its last checkpoint"
@@ -113,16 +114,6 @@ def _take_over_if_stale(path: Path) -> None:
     else:
         log.info(f"{path}: the run that held it (PID {pid}) is gone; taking it over")
     path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
 
 
 def run_config_path(run_folder: str | Path) -> Path:

@@ -60,7 +60,7 @@ def predict(
             "predict=true needs generation settings: add generation=text (language models), generation=image "
             "(diffusion models) or generation=audio (audio models), or an experiment that has them"
         )
-    check_generation(module, datamodule, settings)
+    # that the settings fit the task was checked when the run was built (check_generation)
     if isinstance(settings, AudioGenerationSettings):
         writer: AudioGenerationWriter | ImageGenerationWriter = AudioGenerationWriter(str(output_dir))
         _predict_requests(trainer, module, datamodule, settings, writer, ckpt_path)
