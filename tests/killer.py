@@ -73,3 +73,23 @@ class WaitAtEpoch(L.Callback):
         self.release.with_suffix(".waiting").touch()
         while not self.release.exists():
             time.sleep(0.05)
+
+
+class KillAtStep(L.Callback):
+    """SIGKILLs its process once, when optimizer step ``step`` is done: at the end of its batch (before the
+    checkpoints of that step are written: Lightning runs ModelCheckpoint callbacks last) or, with
+    ``at=validation_start``, after them, before the epoch's validation and end-of-epoch checkpoints."""
+
+    def __init__(self, step: int, marker: str, at: str = "batch_end"):
+        self.step, self.marker, self.at = step, Path(marker), at
+
+    def _kill_if_due(self, trainer: L.Trainer, hook: str) -> None:
+        if hook == self.at and trainer.global_step == self.step and not self.marker.exists():
+            self.marker.write_text(f"killed at {hook} of step {self.step}")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
+        self._kill_if_due(trainer, "batch_end")
+
+    def on_validation_start(self, trainer: L.Trainer, *args: object) -> None:
+        self._kill_if_due(trainer, "validation_start")

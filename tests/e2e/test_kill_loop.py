@@ -1,10 +1,9 @@
 """A run SIGKILLed 20 times at random moments (checkpoint writes included), with TMPDIR on another filesystem,
 resumes every time and ends with the weights of a run never killed.
 
-Checkpoints are written at epoch ends (6 steps with batch 256), and a kill comes 1 to 12 steps after each start
-plus up to 50 ms, so many land in or right after a save. Mid-epoch step checkpoints are left out: resuming from
-one in epoch 1 or later can train a few extra batches (the loader's position and Lightning's batch count
-disagree), a known fault of its own."""
+Checkpoints are written every 2 optimizer steps and at epoch ends (5 steps with batch 256 and
+limit_train_batches), and a kill comes 1 to 12 steps after each start plus up to 50 ms, so many land in or right
+after a save, and most resumes start in the middle of an epoch after the first."""
 
 import shutil
 import tempfile
@@ -23,7 +22,9 @@ COMMON = [
     "trainer.num_sanity_val_steps=0",
     "logger=none",
     "extras.print_config=false",
-    "callbacks=[last_checkpoint]",
+    "trainer.limit_train_batches=0.9",
+    "callbacks=[last_checkpoint,step_checkpoints]",
+    "callbacks.step_checkpoints.every_n_train_steps=2",
     "+callbacks.kill._target_=killer.KillAtRandomMoment",
     "+callbacks.kill.max_steps=12",
 ]

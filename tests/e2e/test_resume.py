@@ -75,6 +75,47 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     assert len(segments) == 2 and all(s.name.endswith(wandb_id) for s in segments)
 
 
+def test_mid_epoch_resume_with_limited_batches_trains_exactly_the_missing_batches(tmp_path):
+    """debug=limit-style runs (limit_train_batches) with a checkpoint every 3 steps: killed after the last batch of
+    epoch 1 (12 batches an epoch), it resumes from step 21, in the middle of epoch 1, and ends with the weights,
+    step count and per-epoch validation of a run never killed."""
+    env = env_with_test_modules()
+    common = [
+        *COMMON,
+        "logger=csv",
+        "trainer.limit_train_batches=0.3",
+        "trainer.num_sanity_val_steps=0",
+        "callbacks=[last_checkpoint,step_checkpoints]",
+        "callbacks.step_checkpoints.every_n_train_steps=3",
+    ]
+    straight = run_cli([*common, "experiment_name=straight"], cwd=tmp_path, env=env)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    marker = tmp_path / "killed.marker"
+    killed_args = [
+        *common,
+        "experiment_name=killed",
+        "+callbacks.kill._target_=killer.KillAtStep",
+        "+callbacks.kill.step=24",
+        "+callbacks.kill.at=validation_start",
+        f"+callbacks.kill.marker={marker}",
+    ]
+    killed = run_cli(killed_args, cwd=tmp_path, env=env)
+    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
+    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "step_0000021.ckpt" in resumed.stdout + resumed.stderr  # mid-epoch, not the end of epoch 0
+
+    folders = {name: only_run(tmp_path / "outputs", name) for name in ("straight", "killed")}
+    expected, got = (load(folders[name] / "checkpoints" / "last.ckpt") for name in ("straight", "killed"))
+    assert got["global_step"] == expected["global_step"] == 36
+    for name, tensor in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], tensor), name
+    for name, folder in folders.items():
+        with (folder / "csv" / "metrics.csv").open() as f:
+            validated = sorted(int(row["step"]) for row in csv.DictReader(f) if row.get("val/loss"))
+        assert validated == [11, 23, 35], (name, validated)
+
+
 def test_run_folder_identity(tmp_path):
     overrides = ["model=cnn", "trainer.max_epochs=5"]
     assert overrides_hash(overrides) == overrides_hash([*reversed(overrides), "resume=true"])
@@ -90,12 +131,15 @@ def test_run_folder_identity(tmp_path):
     )
     for folder in (older, newer):
         (folder / "checkpoints").mkdir(parents=True)
-        (folder / ".hydra").mkdir()
+        (folder / "config_resolved.yaml").touch()
     (older / "checkpoints" / "last.ckpt").touch()
     assert Path(run_dir(str(runs), overrides, True, None)) == older  # the newest with a checkpoint
     (newer / "checkpoints" / "last.ckpt").touch()
     assert Path(run_dir(str(runs), overrides, True, None)) == newer
     assert Path(run_dir(str(runs), ["other=1"], False, str(older / "checkpoints" / "last.ckpt"))) == older
+    # testing or generating from another run's checkpoint only reads that run: a folder of its own
+    reader = Path(run_dir(str(runs), ["other=1"], False, str(older / "checkpoints" / "last.ckpt"), False))
+    assert reader not in (older, newer) and reader.parent == runs
     assert Path(run_dir(str(runs), overrides, False, None)) not in (older, newer)
 
 

@@ -49,9 +49,10 @@ def test_predict_alone_from_a_checkpoint_is_reproducible(tmp_path):
     trained = tmp_path / "runs" / "trained"
     api.run([*LM, "logger=none"], trained)
     checkpoint = trained / "checkpoints" / "last.ckpt"
-    # train=false with ckpt_path: the run folder is the checkpoint's (genlab-train picks it), so its tokenizer is reused
+    # train=false with ckpt_path: a folder of its own, carrying the trained run's tokenizer
     outputs = []
-    for _ in range(2):
+    for attempt in range(2):
+        folder = tmp_path / "runs" / f"generate-{attempt}"
         api.run(
             [
                 *LM,
@@ -63,9 +64,14 @@ def test_predict_alone_from_a_checkpoint_is_reproducible(tmp_path):
                 "generation.prompts=[Unix]",
                 "generation.num_return_sequences=1",
             ],
-            trained,
+            folder,
         )
-        outputs.append(read_jsonl(trained / "generations.jsonl"))
+        outputs.append(read_jsonl(folder / "generations.jsonl"))
+        assert (folder / "tokenizer" / "tokenizer.json").read_bytes() == (
+            trained / "tokenizer/tokenizer.json"
+        ).read_bytes()
+        assert json.loads((folder / "weights_source.json").read_text())["run"] == str(trained.resolve())
+    assert not (trained / "generations.jsonl").exists()
     assert outputs[0] == outputs[1] and outputs[0][0]["prompt"] == "Unix"
     assert len(outputs[0][0]["generation"]) > 0
 

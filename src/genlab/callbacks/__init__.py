@@ -1,6 +1,7 @@
 from genlab.callbacks.finite_loss import FiniteLoss, TrainingDiverged
 from genlab.callbacks.optuna_pruning import OptunaPruning
 from genlab.callbacks.rng_state import RNGStateCallback
+from genlab.callbacks.step_checkpoint import StepCheckpoint
 from genlab.callbacks.throughput import Throughput
 
-__all__ = ["FiniteLoss", "OptunaPruning", "RNGStateCallback", "Throughput", "TrainingDiverged"]
+__all__ = ["FiniteLoss", "OptunaPruning", "RNGStateCallback", "StepCheckpoint", "Throughput", "TrainingDiverged"]

@@ -56,7 +56,8 @@ def newest_good_checkpoint(run_folder: str | Path) -> Path | None:
 # --- writing and checking checkpoints ------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's content, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
@@ -121,7 +122,7 @@ def save_checkpoint_atomically(checkpoint: dict[str, Any], path: str | Path) -> 
 
     def record_hash(written: Path) -> None:
         # before the rename, and keeping the previous hash: a kill in between leaves the old file valid
-        record = json.dumps({"sha256": [_sha256(written), *(recorded_hashes(path) or [])[:1]]}).encode()
+        record = json.dumps({"sha256": [file_sha256(written), *(recorded_hashes(path) or [])[:1]]}).encode()
         _replace_atomically(path.with_name(path.name + HASH_SUFFIX), lambda file: file.write(record))
 
     _replace_atomically(path, lambda file: torch.save(checkpoint, file), before_rename=record_hash)
@@ -138,7 +139,7 @@ def checkpoint_problem(path: str | Path, lightning: bool = True) -> str | None:
     if path.stat().st_size == 0:
         return "the file is empty"
     hashes = recorded_hashes(path)
-    if hashes is not None and _sha256(path) not in hashes:
+    if hashes is not None and file_sha256(path) not in hashes:
         return "its content does not match the sha256 recorded when it was saved: it is damaged"
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)

@@ -24,7 +24,7 @@ from genlab.core.checkpoints import (
 )
 from genlab.core.console import print_config, print_summary
 from genlab.core.context import Experiment, RunContext, process_rank
-from genlab.core.run_folder import exclusive_run_folder
+from genlab.core.run_folder import exclusive_run_folder, take_weights_from
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict
 from genlab.integrations.lightning_launch import release_ranks
@@ -59,6 +59,8 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
 def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: bool) -> dict[str, float]:
     if writes:
         (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        if cfg.ckpt_path and not cfg.train:
+            take_weights_from(output_dir, cfg.ckpt_path)
     if cfg.extras.print_config and writes:
         print_config(cfg)
     ckpt_path = checkpoint_to_resume(cfg, output_dir, ctx.in_sweep)

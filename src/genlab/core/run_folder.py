@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genlab.core.checkpoints import newest_checkpoint
+from genlab.core.checkpoints import file_sha256, newest_checkpoint
 from genlab.core.processes import process_alive
 from genlab.errors import ConfigError
 
@@ -36,25 +36,34 @@ def overrides_hash(overrides: list[str]) -> str:
     return hashlib.sha1("\n".join(kept).encode()).hexdigest()[:8]
 
 
-def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | None) -> str:
+def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | None, train: bool = True) -> str:
     """The folder of a single run: ``<timestamp>_<overrides hash>``.
 
-    ``resume=true`` returns the newest folder of the same overrides that holds a checkpoint to resume, and a
-    ``ckpt_path`` inside a run folder returns that folder: a resumed run keeps writing (checkpoints, CSV, the
-    W&B run id) where it started.
+    ``resume=true`` returns the newest folder of the same overrides that holds a checkpoint to resume, and training
+    from a ``ckpt_path`` inside a run folder returns that folder: a resumed run keeps writing (checkpoints, CSV,
+    the W&B run id) where it started. Testing or generating from another run's checkpoint (``train=false``) only
+    reads that run: it gets a new folder of its own.
     """
     fingerprint = overrides_hash(list(overrides))
-    if ckpt_path:
-        checkpoint = Path(ckpt_path).resolve()
-        for folder in checkpoint.parents:
-            if folder.name == "checkpoints" and (folder.parent / ".hydra").is_dir():
-                return str(folder.parent)
+    if ckpt_path and train:
+        owner = run_folder_of(ckpt_path)
+        if owner is not None:
+            return str(owner)
     if resume:
         candidates = sorted({*Path(runs_dir).glob(f"*_{fingerprint}"), *Path(runs_dir).glob(f"*_{fingerprint}-*")})
         resumable = [c for c in candidates if newest_checkpoint(c) is not None]
         if resumable:
             return str(resumable[-1])
     return str(new_folder(Path(runs_dir) / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{fingerprint}"))
+
+
+def run_folder_of(checkpoint: str | Path) -> Path | None:
+    """The run folder a checkpoint was saved in (``<run>/checkpoints/...`` beside the run's resolved config), or
+    None for a file of no run."""
+    for folder in Path(checkpoint).resolve().parents:
+        if folder.name == "checkpoints" and (folder.parent / RESOLVED_CONFIG).is_file():
+            return folder.parent
+    return None
 
 
 def new_folder(base: str | Path) -> Path:
@@ -132,6 +141,32 @@ def read_run_config(run_folder: str | Path) -> DictConfig:
     if not isinstance(config, DictConfig):
         raise ConfigError(f"{path}: not a mapping of config groups, so this is not a genlab run folder")
     return config
+
+
+WEIGHTS_SOURCE = "weights_source.json"
+
+
+# What a run folder keeps that its weights need to be used again: the tokenizer trained on its data.
+CARRIED_WITH_WEIGHTS = ("tokenizer",)
+
+
+def take_weights_from(run_folder: str | Path, ckpt_path: str | Path) -> None:
+    """Set up a run that does not train (``train=false ckpt_path=...``) in its own folder: copy what the weights
+    need from the run that saved them (its tokenizer) and record where they came from (the checkpoint's absolute
+    path, its run folder, its content hash) in ``weights_source.json``. The other run is only read."""
+    import shutil
+
+    checkpoint, source_run = Path(ckpt_path).resolve(), run_folder_of(ckpt_path)
+    if source_run is not None:
+        for name in CARRIED_WITH_WEIGHTS:
+            if (source_run / name).is_dir() and not (Path(run_folder) / name).exists():
+                shutil.copytree(source_run / name, Path(run_folder) / name)
+    record = {
+        "ckpt_path": str(checkpoint),
+        "run": None if source_run is None else str(source_run),
+        "sha256": file_sha256(checkpoint),
+    }
+    (Path(run_folder) / WEIGHTS_SOURCE).write_text(json.dumps(record, indent=2) + "\n")
 
 
 def wandb_run_id(run_folder: str | Path) -> str:
