@@ -77,3 +77,23 @@ def test_stable_diffusion_refuses_training(tiny_sd_pipeline, run_dir):
         ConfigError, match="model=stable_diffusion generates only, it has no training_step; run it with train=false"
     ):
         api.run([*SD, f"model.name_or_path={tiny_sd_pipeline}", "train=true", "logger=none"], run_dir)
+
+
+def test_a_component_in_the_wrong_folder_is_named(tiny_sd_pipeline, tmp_path, run_dir):
+    swapped = tmp_path / "swapped"
+    shutil.copytree(tiny_sd_pipeline, swapped)
+    shutil.rmtree(swapped / "unet")
+    shutil.copytree(swapped / "vae", swapped / "unet")  # a VAE where the UNet belongs
+    with pytest.raises(
+        ConfigError,
+        match=r"swapped: unet/ holds a AutoencoderKL but model_index.json says unet is a UNet2DConditionModel; "
+        r"put the AutoencoderKL in the component folder it belongs to",
+    ):
+        api.run([*SD, f"model.name_or_path={swapped}", "logger=none"], run_dir)
+
+
+def test_image_sizes_the_pipeline_cannot_make_are_named(tiny_sd_pipeline, run_dir):
+    with pytest.raises(ConfigError, match=r"generation.height=20: this pipeline makes images in steps of \d+ pixels"):
+        api.run([*SD, f"model.name_or_path={tiny_sd_pipeline}", "generation.height=20", "logger=none"], run_dir)
+    with pytest.raises(ConfigError, match=r"generation.width=0: out of range; it must be a whole number >= 1"):
+        api.run([*SD, f"model.name_or_path={tiny_sd_pipeline}", "generation.width=0", "logger=none"], run_dir)

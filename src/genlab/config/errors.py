@@ -24,6 +24,10 @@ def describe(error: BaseException) -> str:
     """One line naming the key or option and how to fix it."""
     if isinstance(error, GenlabError):
         return str(error)
+    genlab_error = _genlab_error_within(error)
+    if genlab_error is not None:
+        # raised by a genlab resolver (the run folder) while Hydra resolved an interpolation: it says it all
+        return str(genlab_error)
     if isinstance(error, MissingConfigException) and error.options:
         group = (error.missing_cfg_file or "").rsplit("/", 1)
         wanted = group[-1]
@@ -41,6 +45,17 @@ def describe(error: BaseException) -> str:
         if getattr(cause, "full_key", None):
             parts.append(f"key: {cause.full_key}")
     return "; ".join(p for p in parts if p)
+
+
+def _genlab_error_within(error: BaseException) -> GenlabError | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, GenlabError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _unknown_key(error: OmegaConfBaseException) -> str:

@@ -19,6 +19,7 @@ from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
+from genlab.config.ranges import range_problems
 from genlab.errors import ConfigError
 from genlab.integrations.omegaconf_nodes import child, written_value
 
@@ -36,6 +37,8 @@ def validate_config(cfg: DictConfig) -> None:
     problems = [p for section in _SECTIONS if cfg.get(section) is not None for p in _check_tree(cfg[section], section)]
     # A bad value copied by interpolation shows up at every copy; name the one the user typed first.
     problems.sort(key=lambda problem: problem.startswith(_COPIED))
+    # Values in range only matter once the keys and types are right.
+    problems = problems or range_problems(cfg)
     if problems:
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise ConfigError(problems[0] + more)

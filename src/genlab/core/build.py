@@ -50,7 +50,9 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
     require_instance(module, L.LightningModule, "task")
     check_shapes(module, datamodule, ctx.choices.get("model", "model"))
     generation = instantiate_section(cfg.generation, "generation") if cfg.get("generation") else None
-    check_generation(module, datamodule, generation)
+    check_generation(
+        module, datamodule, generation, predict_after_training=bool(cfg.get("predict") and cfg.get("train"))
+    )
     callbacks = [build_callback(name, node) for name, node in (cfg.callbacks or {}).items() if node]
     # The schedule's first: it sets each stage's learning rate before LearningRateMonitor reads it.
     callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback()]

@@ -169,6 +169,27 @@ def read_checkpoint(path: str | Path, key: str, lightning: bool = True) -> dict[
     return torch.load(check_checkpoint(path, key, lightning), map_location="cpu", weights_only=True)
 
 
+CLASS_NAMES_KEY = "class_names"
+
+
+def save_class_names(module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+    """The class names of the data a module trains on, kept in its checkpoints: a run that only generates from the
+    checkpoint takes prompts by class name whatever data it is given."""
+    from genlab.core.protocols import LabelledData
+
+    datamodule = getattr(module.trainer, "datamodule", None) if module._trainer is not None else None
+    if isinstance(datamodule, LabelledData) and datamodule.class_names:
+        checkpoint[CLASS_NAMES_KEY] = [str(name) for name in datamodule.class_names]
+
+
+def saved_class_names(path: str | Path) -> tuple[str, ...] | None:
+    """The class names kept in a checkpoint (``save_class_names``), or None."""
+    import torch
+
+    names = torch.load(path, map_location="cpu", weights_only=True, mmap=True).get(CLASS_NAMES_KEY)
+    return tuple(names) if names else None
+
+
 def run_checkpoint(run_dir: str | Path, name: str = "last.ckpt") -> Path:
     """A named checkpoint of a finished run, or a one-line error saying which ones there are."""
     path = Path(run_dir) / "checkpoints" / name
@@ -204,12 +225,40 @@ def load_net_weights(net: nn.Module, path: str | Path, key: str = "tuning.base_w
     else:
         ckpt = read_checkpoint(path, key, lightning=False)
         state = {k.removeprefix("net."): v for k, v in ckpt.get("state_dict", ckpt).items() if k.startswith("net.")}
+    misfit = shape_mismatch(net.state_dict(), state)
+    if misfit:
+        raise ConfigError(f"{key}={path} does not fit {type(net).__name__}: {misfit}; {_SAME_SETTINGS}")
     missing, unexpected = net.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ConfigError(
             f"{key}={path} does not fit {type(net).__name__}: missing {missing[:5]}, unexpected {unexpected[:5]}; "
-            f"was it saved from the same model=... settings?"
+            f"{_SAME_SETTINGS}"
         )
+
+
+_SAME_SETTINGS = "was it saved from the same model=... settings?"
+
+
+def shape_mismatch(expected: dict[str, Any], given: dict[str, Any]) -> str | None:
+    """The first weight that both state dicts have in different shapes, described, or None."""
+    for name, tensor in given.items():
+        if name in expected and tuple(expected[name].shape) != tuple(tensor.shape):
+            return f"{name} is {list(tensor.shape)} there but {list(expected[name].shape)} here"
+    return None
+
+
+def check_checkpoint_fits(module: L.LightningModule, path: str | Path, key: str) -> None:
+    """A one-line error, before Lightning's multi-line one, when a checkpoint holds weights of another model
+    (other sizes, or weights this model does not have)."""
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True, mmap=True).get("state_dict", {})
+    own = module.state_dict()
+    misfit = shape_mismatch(own, state)
+    unexpected = [name for name in state if name not in own]
+    if misfit or unexpected:
+        detail = misfit or f"it has weights this model has not ({', '.join(unexpected[:3])})"
+        raise ConfigError(f"{key}={path} does not fit this model: {detail}; {_SAME_SETTINGS}")
 
 
 def save_net_weights(state: dict[str, torch.Tensor], path: Path) -> None:

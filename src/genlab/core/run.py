@@ -17,6 +17,7 @@ from genlab.config.validate import validate_config
 from genlab.core.build import build
 from genlab.core.checkpoints import (
     check_checkpoint,
+    check_checkpoint_fits,
     count_parameters,
     load_checkpoint_weights,
     newest_checkpoint,
@@ -69,6 +70,8 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
 
     exp = build(cfg, ctx)
     check_stages(exp.module, cfg, ctx.choices.get("model", "model"))
+    if ckpt_path:
+        check_checkpoint_fits(exp.module, ckpt_path, "ckpt_path" if cfg.ckpt_path else "resume")
     trainable, total = count_parameters(exp.module)
     log.info(f"parameters: {trainable:,} trainable of {total:,}")
     log_hyperparameters(exp, cfg, ctx)

@@ -70,13 +70,18 @@ def new_folder(base: str | Path) -> Path:
     """``base``, or ``base-2``, ``base-3``, ...: the first that does not exist yet, created here, so that two runs
     (or sweeps) started in the same second never share a folder."""
     base = Path(base)
-    base.parent.mkdir(parents=True, exist_ok=True)
     for n in itertools.count(1):
         folder = base if n == 1 else base.with_name(f"{base.name}-{n}")
         try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
             folder.mkdir()
         except FileExistsError:
             continue
+        except OSError as e:
+            raise ConfigError(
+                f"paths.log_dir: cannot create the run folder {folder} ({e.strerror}); "
+                f"set paths.log_dir=<a folder you can write to>"
+            ) from None
         return folder
     raise AssertionError("unreachable")
 

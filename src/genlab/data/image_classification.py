@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
+from genlab.data.splits import held_out_counts
 from genlab.errors import DataError
 
 
@@ -46,11 +47,18 @@ class ImageClassificationDataModule(InMemoryDataModule):
         self._check(x_train, y_train)
         generator = torch.Generator().manual_seed(self.split_seed)
         order = torch.randperm(len(x_train), generator=generator).numpy()
-        n_val = self._count(self.val_size, len(x_train))
+        name = type(self).__name__
         if x_test is None or y_test is None:
-            n_test = n_val
+            # no test files: the test split is drawn from the training files too, as large as the val split
+            n_val, n_test = held_out_counts(
+                len(x_train),
+                {"data.val_size": self.val_size, "data.val_size (for the test split)": self.val_size},
+                name,
+            )
             x_test, y_test = x_train[order[:n_test]], y_train[order[:n_test]]
             order = order[n_test:]
+        else:
+            (n_val,) = held_out_counts(len(x_train), {"data.val_size": self.val_size}, name)
         val_idx, train_idx = order[:n_val], order[n_val:]
         mean, std = self._stats(x_train[train_idx])
         self.splits = {
@@ -67,10 +75,6 @@ class ImageClassificationDataModule(InMemoryDataModule):
             )
         if labels.max() >= self.num_classes:
             raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {int(labels.max())}")
-
-    @staticmethod
-    def _count(size: float, total: int) -> int:
-        return round(size * total) if size < 1 else int(size)
 
     def _stats(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         axes = (0, 2, 3)

@@ -1,5 +1,6 @@
 import hashlib
-import math
+import logging
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -7,10 +8,29 @@ from typing import Any
 import torch
 
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
+from genlab.data.splits import held_out_counts
 from genlab.errors import DataError
 
 TokenizerFactory = Callable[..., object]
 _SPLITS = ("train", "val", "test")
+
+log = logging.getLogger("genlab")
+
+
+def enough_texts_to_split(texts: list[str]) -> list[str]:
+    """A corpus of one or two texts (a single .txt file without data.separator) cannot give train, val and test a
+    text each: it is cut into its paragraphs (blank-line separated), or its lines if it has too few paragraphs."""
+    for unit, pattern in (("paragraphs", r"\n\s*\n"), ("lines", r"\n")):
+        if len(texts) >= len(_SPLITS):
+            break
+        pieces = [p for t in texts for p in re.split(pattern, t) if p.strip()]
+        if len(pieces) > len(texts):
+            log.info(
+                f"data: {len(texts)} text(s) cannot be split into {', '.join(_SPLITS)}; using their {len(pieces)} "
+                f"{unit} as the texts"
+            )
+            texts = pieces
+    return texts
 
 
 class LanguageModelingDataModule(InMemoryDataModule):
@@ -54,8 +74,11 @@ class LanguageModelingDataModule(InMemoryDataModule):
         texts = [t for t in self.load_texts() if t.strip()]
         if not texts:
             raise DataError(f"{type(self).__name__}: the corpus has no non-empty texts")
+        texts = enough_texts_to_split(texts)
         order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
-        n_val, n_test = (max(1, math.ceil(f * len(texts))) for f in (self.val_size, self.test_size))
+        n_val, n_test = held_out_counts(
+            len(texts), {"data.val_size": self.val_size, "data.test_size": self.test_size}, "the corpus's texts"
+        )
         index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
         self.texts = {split: [texts[i] for i in idx] for split, idx in index.items()}
         if self.tokenizer is None:  # a curriculum stage's own corpus gets the run's tokenizer beforehand

@@ -8,6 +8,7 @@ import torch
 
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.data.language_modeling import TokenizerFactory
+from genlab.data.splits import held_out_counts
 from genlab.data.text_corpora import read_labelled_files
 from genlab.errors import DataError
 
@@ -45,7 +46,9 @@ class TextClassificationDataModule(InMemoryDataModule):
         if max(labels) >= self.num_classes:
             raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {max(labels)}")
         order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
-        n_val, n_test = round(self.val_size * len(texts)), round(self.test_size * len(texts))
+        n_val, n_test = held_out_counts(
+            len(texts), {"data.val_size": self.val_size, "data.test_size": self.test_size}, "the labelled examples"
+        )
         index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
         if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
             self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index["train"]])
@@ -110,13 +113,21 @@ class LabelledFilesDataModule(TextClassificationDataModule):
     """The user's own labelled texts in .jsonl or .csv files. Labels are class indices (0..num_classes-1) or
     names, which become indices in sorted order."""
 
-    def __init__(self, paths: Sequence[str], text_column: str = "text", label_column: str = "label", **kwargs: Any):
+    def __init__(
+        self,
+        paths: Sequence[str],
+        text_column: str = "text",
+        label_column: str = "label",
+        encoding: str = "utf-8",
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.paths, self.text_column, self.label_column = list(paths), text_column, label_column
+        self.encoding = encoding
         self.class_names: list[str] = []
 
     def load_examples(self) -> tuple[list[str], list[int]]:
-        texts, raw = read_labelled_files(self.paths, self.text_column, self.label_column)
+        texts, raw = read_labelled_files(self.paths, self.text_column, self.label_column, self.encoding)
         as_text = [str(label).strip() for label in raw]
         if all(label.lstrip("-").isdigit() for label in as_text):
             return texts, [int(label) for label in as_text]

@@ -1,6 +1,7 @@
 """Where texts come from: Debian's fortunes, and the user's own .txt, .jsonl or .csv files."""
 
 import csv
+import io
 import json
 import re
 from collections.abc import Sequence
@@ -48,42 +49,71 @@ def _check_readable(path: Path) -> None:
         raise DataError(f"data.paths: {path} is empty")
 
 
-def read_records(path: Path) -> list[dict]:
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """A text file's content, or a one-line error naming the file, where its first undecodable byte is and the
+    ``data.encoding`` that reads it."""
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"data.paths: {path} is not {encoding} text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+            f"set data.encoding to the file's encoding, e.g. data.encoding=latin-1"
+        ) from None
+    except LookupError:
+        raise DataError(f"data.encoding={encoding!r}: no such text encoding; use e.g. utf-8 or latin-1") from None
+
+
+def read_records(path: Path, encoding: str = "utf-8") -> list[dict]:
     """The records of a .jsonl (one JSON object a line) or .csv (a header row) file that exists and is not empty."""
     _check_readable(path)
-    if path.suffix.lower() == ".jsonl":
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    content = read_text(path, encoding)
+    if path.suffix.lower() != ".jsonl":
+        return list(csv.DictReader(io.StringIO(content, newline="")))
+    records = []
+    for number, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"data.paths: {path} line {number} is not JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(record, dict):
+            raise DataError(f"data.paths: {path} line {number} is a JSON {type(record).__name__}, not an object")
+        records.append(record)
+    return records
 
 
-def read_text_files(paths: Sequence[str], text_column: str = "text", separator: str | None = None) -> list[str]:
+def read_text_files(
+    paths: Sequence[str], text_column: str = "text", separator: str | None = None, encoding: str = "utf-8"
+) -> list[str]:
     """Texts from .txt (one text per file, or split on ``separator`` lines), .jsonl and .csv files."""
     texts: list[str] = []
     for name in paths:
         path = Path(name)
         if path.suffix.lower() in (".jsonl", ".csv"):
-            for number, record in enumerate(read_records(path), 1):
+            for number, record in enumerate(read_records(path, encoding), 1):
                 if text_column not in record:
                     raise DataError(
-                        f"data.text_column={text_column!r}: not in line {number} of {path} (keys: {', '.join(record)})"
+                        f"data.text_column={text_column!r}: not in record {number} of {path} (fields: {', '.join(record)})"
                     )
                 texts.append(str(record[text_column]))
             continue
         _check_readable(path)
-        content = path.read_text(encoding="utf-8")
+        content = read_text(path, encoding)
         texts += re.split(f"^{re.escape(separator)}$", content, flags=re.M) if separator else [content]
     return texts
 
 
-def read_labelled_files(paths: Sequence[str], text_column: str, label_column: str) -> tuple[list[str], list]:
+def read_labelled_files(
+    paths: Sequence[str], text_column: str, label_column: str, encoding: str = "utf-8"
+) -> tuple[list[str], list]:
     """(texts, raw labels) from .jsonl and .csv files."""
     texts, labels = [], []
     for name in paths:
         path = Path(name)
         if path.suffix.lower() not in (".jsonl", ".csv"):
             raise DataError(f"data.paths: {path} is not .jsonl or .csv (labelled examples need a label column)")
-        for number, record in enumerate(read_records(path), 1):
+        for number, record in enumerate(read_records(path, encoding), 1):
             for column, key in ((text_column, "text_column"), (label_column, "label_column")):
                 if column not in record:
                     raise DataError(
@@ -106,11 +136,18 @@ class FortunesDataModule(LanguageModelingDataModule):
 
 
 class TextFilesDataModule(LanguageModelingDataModule):
-    """The user's own texts: .txt, .jsonl or .csv files (``text_column`` names the field)."""
+    """The user's own texts: .txt, .jsonl or .csv files (``text_column`` names the field) in ``encoding``."""
 
-    def __init__(self, paths: Sequence[str], text_column: str = "text", separator: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        paths: Sequence[str],
+        text_column: str = "text",
+        separator: str | None = None,
+        encoding: str = "utf-8",
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
-        self.paths, self.text_column, self.separator = list(paths), text_column, separator
+        self.paths, self.text_column, self.separator, self.encoding = list(paths), text_column, separator, encoding
 
     def load_texts(self) -> list[str]:
-        return read_text_files(self.paths, self.text_column, self.separator)
+        return read_text_files(self.paths, self.text_column, self.separator, self.encoding)

@@ -5,6 +5,7 @@ from pathlib import Path
 import lightning as L
 from torch.utils.data import DataLoader
 
+from genlab.core.checkpoints import saved_class_names
 from genlab.core.protocols import AudioGenerator, ImageGenerator, LabelledData, TextGenerator, TokenizedData
 from genlab.errors import ConfigError
 from genlab.generation.audio_settings import AudioGenerationSettings
@@ -16,15 +17,25 @@ from genlab.generation.requests import class_requests, text_requests
 from genlab.generation.settings import GenerationSettings
 from genlab.generation.text_writer import TextGenerationWriter
 
+NO_SETTINGS = (
+    "predict=true needs generation settings: add generation=text (language models), generation=image "
+    "(diffusion models) or generation=audio (audio models), or an experiment that has them"
+)
+
 
 def check_generation(
     module: L.LightningModule,
     datamodule: L.LightningDataModule,
     settings: GenerationSettings | ImageGenerationSettings | None,
+    predict_after_training: bool = False,
 ) -> None:
     """Before anything runs: the generation settings apply to this task (text to a text generator, images to an
-    image generator, audio to an audio generator), so predict=true cannot fail after a whole training."""
+    image generator, audio to an audio generator) and, when a training comes first, they exist and their prompts
+    name classes the data has, so predict=true cannot fail after a whole training. (Without training, the
+    prompts are checked against the class names kept in the checkpoint, when it is loaded.)"""
     if settings is None:
+        if predict_after_training:
+            raise ConfigError(NO_SETTINGS)
         return
     name = type(module).__name__
     if isinstance(settings, AudioGenerationSettings):
@@ -45,6 +56,11 @@ def check_generation(
         raise ConfigError(
             f"generation=text: data {type(datamodule).__name__} has no tokenizer to read prompts with; use text data (data=fortunes, data=text_files)"
         )
+    if predict_after_training and isinstance(settings, ImageGenerationSettings) and not module.takes_text:
+        # prompts that name classes: known now when the data names its classes (or the model has none)
+        class_names = tuple(datamodule.class_names) if isinstance(datamodule, LabelledData) else ()
+        if class_names or module.num_classes is None:
+            class_requests(settings, class_names, module.num_classes)
 
 
 def predict(
@@ -56,10 +72,7 @@ def predict(
     ckpt_path: str | None,
 ) -> Path:
     if settings is None:
-        raise ConfigError(
-            "predict=true needs generation settings: add generation=text (language models), generation=image "
-            "(diffusion models) or generation=audio (audio models), or an experiment that has them"
-        )
+        raise ConfigError(NO_SETTINGS)
     # that the settings fit the task was checked when the run was built (check_generation)
     if isinstance(settings, AudioGenerationSettings):
         writer: AudioGenerationWriter | ImageGenerationWriter = AudioGenerationWriter(str(output_dir))
@@ -98,7 +111,10 @@ def _predict_requests(trainer, module, datamodule, settings, writer, ckpt_path) 
     if module.takes_text:
         requests = text_requests(settings)
     else:
-        class_names = datamodule.class_names if isinstance(datamodule, LabelledData) else None
+        # the names the weights were trained with, if their checkpoint kept them, else the data's
+        class_names = saved_class_names(ckpt_path) if ckpt_path else None
+        if class_names is None and isinstance(datamodule, LabelledData):
+            class_names = tuple(datamodule.class_names)
         requests = class_requests(settings, class_names, module.num_classes)
     loader = DataLoader(
         requests, batch_size=settings.batch_size, collate_fn=lambda rows: {"requests": rows, "settings": settings}

@@ -51,6 +51,22 @@ def check_pipeline_folder(folder: Path) -> None:
             f"model.name_or_path={folder}: pipeline components missing: {', '.join(missing)} "
             f"(model_index.json lists {', '.join(listed)}); copy the whole pipeline folder"
         )
+    for name in listed:
+        expected, found = index[name][-1], _saved_class(folder / name / "config.json")
+        if found is not None and found != expected:
+            raise ConfigError(
+                f"model.name_or_path={folder}: {name}/ holds a {found} but model_index.json says {name} is a "
+                f"{expected}; put the {found} in the component folder it belongs to"
+            )
+
+
+def _saved_class(config_file: Path) -> str | None:
+    """The class a diffusers model folder was saved from (``_class_name`` in its config.json), if it says."""
+    try:
+        found = json.loads(config_file.read_text()).get("_class_name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
 
 
 def load_stable_diffusion(name_or_path: str, dtype: str = "auto", variant: str | None = None) -> TextToImagePipeline:

@@ -5,7 +5,7 @@ import torch
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import nn
 
-from genlab.core.checkpoints import check_frozen_weights, drop_frozen_weights
+from genlab.core.checkpoints import check_frozen_weights, drop_frozen_weights, save_class_names
 from genlab.tasks.optim import OptimizerFactory, SchedulerFactory, configure_optimizers
 
 
@@ -67,6 +67,7 @@ class StagedTask(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         drop_frozen_weights(self, checkpoint)
+        save_class_names(self, checkpoint)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.strict_loading = check_frozen_weights(self, checkpoint)

@@ -1,5 +1,8 @@
+import math
+
 import torch
 
+from genlab.errors import ConfigError
 from genlab.generation.diffusion_sampling import sampling_scheduler
 from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.requests import GenerationRequest
@@ -17,6 +20,15 @@ class TextToImage(PretrainedGenerator):
         if settings.scheduler != "default":
             pipeline.scheduler = sampling_scheduler(settings.scheduler, pipeline.scheduler.config)
         size = self.net.default_size
+        # StableDiffusionPipeline.check_inputs asks for multiples of 8 whatever the VAE; the latents, of its factor
+        step = math.lcm(8, pipeline.vae_scale_factor)
+        for key in ("height", "width"):
+            value = getattr(settings, key) or size
+            if value % step:
+                raise ConfigError(
+                    f"generation.{key}={value}: this pipeline makes images in steps of {step} pixels; "
+                    f"use a multiple of {step} (its own size is {size})"
+                )
         out = pipeline(
             prompt=[r.prompt for r in requests],
             negative_prompt=[settings.negative_prompt] * len(requests) if settings.negative_prompt else None,

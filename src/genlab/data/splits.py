@@ -1,0 +1,17 @@
+"""How many examples the held-out splits take: the same rule for every data module that splits its own data."""
+
+from genlab.errors import DataError
+
+
+def held_out_counts(total: int, sizes: dict[str, float], what: str) -> list[int]:
+    """Examples per held-out split, in the order of ``sizes`` (its keys are the config keys that set them, e.g.
+    ``data.val_size``): a share of ``total`` (below 1; at least one example) or a whole count. The rest is the
+    training split, which must keep at least one example."""
+    counts = [max(1, round(size * total)) if size < 1 else int(size) for size in sizes.values()]
+    if sum(counts) >= total:
+        asked = ", ".join(f"{key}={size}" for key, size in sizes.items())
+        raise DataError(
+            f"{asked}: the held-out splits take {sum(counts)} of the {total} examples of {what}, leaving none to "
+            f"train on; lower them or give it more data"
+        )
+    return counts
