@@ -20,6 +20,7 @@ from genlab.config.errors import USER_ERRORS, describe
 from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
 from genlab.errors import ConfigError, GenlabError
+from genlab.integrations.omegaconf_nodes import as_written
 from genlab.sweeps import sweep_name
 
 log = logging.getLogger("genlab")
@@ -43,7 +44,7 @@ def _hydra_main(cfg: DictConfig) -> float | None:
     sweep = sweep_name(hydra_cfg)
     ctx = RunContext(
         output_dir=Path(hydra_cfg.runtime.output_dir),
-        overrides=list(hydra_cfg.overrides.task),
+        overrides=as_written(hydra_cfg.overrides.task),
         choices={k: v for k, v in hydra_cfg.runtime.choices.items() if v is not None},
         group=f"{cfg.experiment_name}-{sweep}" if sweep else None,
         swept=swept_values(hydra_cfg) if multirun else {},
@@ -95,7 +96,7 @@ def swept_values(hydra_cfg: DictConfig) -> dict[str, object]:
         for override in parser.parse_overrides(list(OmegaConf.load(recorded).hydra.overrides.task)):
             # a value fixed on the command line takes its key out of the sweeper's search space
             (keys.add if override.is_sweep_override() else keys.discard)(override.get_key_element())
-    job = parser.parse_overrides(list(hydra_cfg.overrides.task))
+    job = parser.parse_overrides(as_written(hydra_cfg.overrides.task))
     # numbers stay numbers, so that W&B plots them on numeric axes
     return {
         o.get_key_element(): _scalar(o.value(), o.get_value_element_as_str())

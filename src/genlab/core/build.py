@@ -12,7 +12,8 @@ from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig
 from torch import nn
 
-from genlab.callbacks import RNGStateCallback
+from genlab.callbacks import RedactSecrets, RNGStateCallback
+from genlab.config.secrets import redact, secret_values
 from genlab.core.context import Experiment, RunContext, process_rank
 from genlab.core.protocols import Schedule, ShapedData, ShapeDeclaringTask, Tuning, require, require_instance
 from genlab.core.run_folder import wandb_run_id
@@ -55,7 +56,7 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
     )
     callbacks = [build_callback(name, node) for name, node in (cfg.callbacks or {}).items() if node]
     # The schedule's first: it sets each stage's learning rate before LearningRateMonitor reads it.
-    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback()]
+    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback(), RedactSecrets(secret_values(cfg))]
     loggers = build_loggers(cfg, ctx)
     if not loggers:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
@@ -119,6 +120,6 @@ def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
             ]
             # other DDP ranks log nothing, and must not race rank 0 for the id file
             run_id = wandb_run_id(ctx.output_dir) if process_rank() == 0 else None
-            extra = {"id": run_id, "group": ctx.group, "tags": [*cfg.tags, *tags][:64]}
+            extra = {"id": run_id, "group": ctx.group, "tags": redact([*cfg.tags, *tags][:64], secret_values(cfg))}
         loggers.append(instantiate_section(node, f"logger.{name}", **extra))
     return loggers

@@ -13,6 +13,7 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from omegaconf import DictConfig, OmegaConf
 
 from genlab.config.families import check_pairing
+from genlab.config.secrets import public_config, redact, secret_values
 from genlab.config.validate import validate_config
 from genlab.core.build import build
 from genlab.core.checkpoints import (
@@ -58,12 +59,13 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
 
 
 def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: bool) -> dict[str, float]:
+    recorded = public_config(cfg)  # secrets redacted
     if writes:
-        (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(recorded))
         if cfg.ckpt_path and not cfg.train:
             take_weights_from(output_dir, cfg.ckpt_path)
     if cfg.extras.print_config and writes:
-        print_config(cfg)
+        print_config(recorded)
     ckpt_path = checkpoint_to_resume(cfg, output_dir, ctx.in_sweep)
     if cfg.seed is not None:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -162,12 +164,14 @@ def evaluation_weights(exp: Experiment, cfg: DictConfig, ckpt_path: str | None) 
 
 
 def log_hyperparameters(exp: Experiment, cfg: DictConfig, ctx: RunContext) -> None:
-    """The full resolved config, the overrides and the group choices, to every logger."""
+    """The full resolved config, the overrides and the group choices, to every logger, secrets redacted
+    (genlab.config.secrets)."""
     params = cast(dict[str, Any], OmegaConf.to_container(cfg, resolve=True))
     params["overrides"] = list(ctx.overrides)
     params["choices"] = dict(ctx.choices)
     if ctx.swept:
         # their own config columns, so that W&B's table and parallel coordinates compare a sweep's jobs at once
         params["sweep"] = dict(ctx.swept)
+    params = redact(params, secret_values(cfg))
     for logger in exp.trainer.loggers:
         logger.log_hyperparams(params)

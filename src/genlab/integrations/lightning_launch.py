@@ -74,10 +74,13 @@ def _job_command(local_rank: int) -> tuple[list[str], str]:
     from hydra.core.hydra_config import HydraConfig
     from hydra.utils import get_original_cwd
 
+    from genlab.integrations.omegaconf_nodes import as_written
+
     hydra_cfg = HydraConfig.get()
     overrides = [
-        *hydra_cfg.overrides.hydra,
-        *hydra_cfg.overrides.task,
+        *as_written(hydra_cfg.overrides.hydra),
+        # as typed: a ${oc.env:...} in them resolves in the child, and no secret shows on its command line
+        *as_written(hydra_cfg.overrides.task),
         f"hydra.run.dir={quoted(hydra_cfg.runtime.output_dir)}",
         "hydra.mode=RUN",  # hparams_search configs ask for MULTIRUN
         f"hydra.job.num={hydra_cfg.job.num}" if "num" in hydra_cfg.job else "hydra.job.num=0",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 
 def child(node: DictConfig | ListConfig, key: str | int) -> Any:
@@ -17,3 +17,9 @@ def child(node: DictConfig | ListConfig, key: str | int) -> Any:
 def written_value(node: DictConfig, key: str) -> Any:
     """The value at ``key`` as written in the config (an interpolation stays ``${...}``)."""
     return node._get_node(key)._value()
+
+
+def as_written(strings: ListConfig) -> list[str]:
+    """A list of strings (Hydra's recorded overrides) as typed: reading its items would resolve any
+    ``${...}`` in them."""
+    return [str(item) for item in OmegaConf.to_container(strings, resolve=False)]  # type: ignore[union-attr]
