@@ -76,20 +76,20 @@ class WaitAtEpoch(L.Callback):
 
 
 class KillAtStep(L.Callback):
-    """SIGKILLs its process once, when optimizer step ``step`` is done: at the end of its batch (before the
-    checkpoints of that step are written: Lightning runs ModelCheckpoint callbacks last) or, with
-    ``at=validation_start``, after them, before the epoch's validation and end-of-epoch checkpoints."""
+    """SIGKILLs its process once at optimizer step ``step``: when the batch that makes the step starts
+    (``at=batch_start``, the default), or after that step's checkpoints, before the epoch's validation and its
+    end-of-epoch checkpoints (``at=validation_start``)."""
 
-    def __init__(self, step: int, marker: str, at: str = "batch_end"):
+    def __init__(self, step: int, marker: str, at: str = "batch_start"):
         self.step, self.marker, self.at = step, Path(marker), at
 
     def _kill_if_due(self, trainer: L.Trainer, hook: str) -> None:
         if hook == self.at and trainer.global_step == self.step and not self.marker.exists():
-            self.marker.write_text(f"killed at {hook} of step {self.step}")
+            self.marker.write_text(f"killed at {hook} of step {self.step}, epoch {trainer.current_epoch}")
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
-        self._kill_if_due(trainer, "batch_end")
+    def on_train_batch_start(self, trainer: L.Trainer, *args: object) -> None:
+        self._kill_if_due(trainer, "batch_start")
 
     def on_validation_start(self, trainer: L.Trainer, *args: object) -> None:
         self._kill_if_due(trainer, "validation_start")

@@ -1,8 +1,5 @@
-"""Test-only callbacks: what each training batch really was, and a hard kill at a given optimizer step."""
+"""Test-only callbacks: what each training batch really was."""
 
-import os
-import signal
-from pathlib import Path
 from typing import ClassVar
 
 import lightning as L
@@ -28,18 +25,6 @@ class BatchRecorder(L.Callback):
                 "inputs": batch[0].detach().clone(),
             }
         )
-
-
-class KillAtStep(L.Callback):
-    """SIGKILL its own process once, when training is about to start a batch at optimizer step ``step``."""
-
-    def __init__(self, step: int, marker: str):
-        self.step, self.marker = step, Path(marker)
-
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
-        if trainer.global_step == self.step and not self.marker.exists():
-            self.marker.write_text(f"killed at step {self.step}, epoch {trainer.current_epoch}, batch {batch_idx}")
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def row_keys(inputs: torch.Tensor) -> set[bytes]:

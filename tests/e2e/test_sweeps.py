@@ -39,7 +39,7 @@ def read_trials(folder: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def failing_sweep(tmp_path_factory):
-    """Four trials, one per dropout (a grid); 1.5 is refused by torch when the net is built."""
+    """Four trials, one per dropout (a grid); 1.5 is refused before the net is built."""
     cwd = tmp_path_factory.mktemp("sweep")
     args = [
         *(a for a in DIGITS_SWEEP if a != "logger=csv"),
@@ -59,7 +59,7 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(failing_sweep):
     by_state = {state: [t for t in trials if t["state"] == state] for state in ("COMPLETE", "FAIL")}
     assert len(by_state["COMPLETE"]) == 3 and len(by_state["FAIL"]) == 1
     (failed,) = by_state["FAIL"]
-    assert failed["model.dropout"] == "1.5" and "dropout probability" in failed["failure"]
+    assert failed["model.dropout"] == "1.5" and "model.dropout=1.5: out of range" in failed["failure"]
     # the three results are the jobs' own metrics, and the study in SQLite says the same
     for trial in by_state["COMPLETE"]:
         metrics = json.loads((folder / trial["number"] / "metrics.json").read_text())
@@ -155,7 +155,7 @@ def test_the_report_of_a_sweep_matches_its_runs_csv_metrics(failing_sweep, capsy
             ).strip()
         )
         if cells["status"].startswith("fail"):
-            assert "dropout probability" in cells["status"] and cells["val/acc"] == ""
+            assert "model.dropout=1.5: out of range" in cells["status"] and cells["val/acc"] == ""
             continue
         _, final = read_metrics_csv(run / "csv" / "metrics.csv")
         for column in ("val/acc", "val/loss", "test/acc", "test/loss"):

@@ -293,3 +293,24 @@ def test_the_report_embeds_the_grid_and_the_last_training_samples(trained, capsy
         assert f"<img src='{relative}'" in page and f"]({relative})" in markdown
         assert (run_dir.parent / "report" / relative).is_file()
     assert "epoch_001.png" not in page  # the latest training samples only
+
+
+def test_a_checkpoint_keeps_the_class_names_that_generate_only_runs_take(trained, tmp_path):
+    """The names a model was trained with travel in its checkpoints: a generate-only run takes prompts by those
+    names, even where the data it is given names its classes otherwise."""
+    from genlab.core.checkpoints import save_checkpoint_atomically
+
+    run_dir, _ = trained
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert checkpoint["class_names"] == [str(i) for i in range(10)]
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    renamed = tmp_path / "renamed.ckpt"
+    save_checkpoint_atomically({**checkpoint, "class_names": words}, renamed)
+    generate = [*DIGITS, "train=false", "test=false", "predict=true", f"ckpt_path={renamed}", "logger=none"]
+    api.run(
+        [*generate, "generation.prompts=[seven]", "generation.n_per_prompt=1", "generation.num_inference_steps=2"],
+        tmp_path / "generated",
+    )
+    assert [(r["prompt"], r["label"]) for r in read_jsonl(tmp_path / "generated" / "generations.jsonl")] == [
+        ("seven", 7)
+    ]

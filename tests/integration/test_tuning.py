@@ -278,7 +278,7 @@ def test_multirun_over_the_tuning_axis(tmp_path):
             ["tuning=lora", "tuning.target_modules=[hidden,q_prj]"],
             "tuning.target_modules: ['q_prj'] not in FeedForward",
         ),
-        (["tuning=lora", "tuning.r=0"], "tuning.r=0: the adapter rank must be at least 1"),
+        (["tuning=lora", "tuning.r=0"], "tuning.r=0: out of range; it must be a whole number >= 1"),
         (["tuning=lora", "tuning.adapter=/nowhere"], "tuning.adapter=/nowhere: no adapter_config.json there"),
         (
             ["tuning=qlora", "trainer.accelerator=mps"],

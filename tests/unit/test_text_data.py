@@ -93,7 +93,7 @@ def test_bad_text_files(tmp_path, setup, message):
 
 def test_wrong_column_and_too_little_text(tmp_path):
     (tmp_path / "x.jsonl").write_text(json.dumps({"body": "hello"}))
-    with pytest.raises(DataError, match=r"data.text_column='text': not in line 1 .*keys: body"):
+    with pytest.raises(DataError, match=r"data.text_column='text': not in record 1 of .*x.jsonl \(fields: body\)"):
         read_text_files([str(tmp_path / "x.jsonl")])
     (tmp_path / "y.txt").write_text("tiny\n%\ntexts\n%\nonly")
     tokenizer = functools.partial(train_or_load_tokenizer, path=str(tmp_path / "tok"), vocab_size=300)

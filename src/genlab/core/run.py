@@ -62,11 +62,11 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
     recorded = public_config(cfg)  # secrets redacted
     if writes:
         (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(recorded))
-        if cfg.ckpt_path and not cfg.train:
-            take_weights_from(output_dir, cfg.ckpt_path)
     if cfg.extras.print_config and writes:
         print_config(recorded)
     ckpt_path = checkpoint_to_resume(cfg, output_dir, ctx.in_sweep)
+    if writes and cfg.ckpt_path and not cfg.train:
+        take_weights_from(output_dir, cfg.ckpt_path)  # once the checkpoint is known to be whole
     if cfg.seed is not None:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
 

@@ -40,14 +40,15 @@ def find_runs(folder: Path, max_samples: int = 3) -> list[RunRecord]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such folder; pass a run folder or a sweep folder (outputs/<task>/...)")
-    configs = [folder / "config_resolved.yaml"] if (folder / "config_resolved.yaml").is_file() else []
-    configs = configs or sorted(
-        folder.rglob("config_resolved.yaml"), key=lambda p: _natural(p.parent.relative_to(folder))
+    run_folders = [folder] if _is_run(folder) else []
+    run_folders = run_folders or sorted(
+        {p.parent for p in folder.rglob(_RESOLVED)} | {p.parent.parent for p in folder.rglob(_STARTED)},
+        key=lambda p: _natural(p.relative_to(folder)),
     )
-    if not configs:
-        raise ConfigError(f"{folder}: no genlab runs in it (no config_resolved.yaml below it)")
+    if not run_folders:
+        raise ConfigError(f"{folder}: no genlab runs in it (no {_RESOLVED} below it)")
     trials = _trials(folder)
-    runs = [read_run(c.parent, folder, max_samples) for c in configs]
+    runs = [read_run(f, folder, max_samples) for f in run_folders]
     for run in runs:
         trial = trials.get(run.folder.name) if run.folder.parent == folder else None
         if trial:
@@ -55,8 +56,18 @@ def find_runs(folder: Path, max_samples: int = 3) -> list[RunRecord]:
     return runs
 
 
+# A run writes its resolved config once its settings passed the checks; Hydra writes .hydra/ when it starts the
+# job, so a job that failed those checks (a sweep's bad trial) is found by that.
+_RESOLVED, _STARTED = "config_resolved.yaml", ".hydra/config.yaml"
+
+
+def _is_run(folder: Path) -> bool:
+    return (folder / _RESOLVED).is_file() or (folder / _STARTED).is_file()
+
+
 def read_run(folder: Path, root: Path, max_samples: int = 3) -> RunRecord:
-    config = yaml.safe_load((folder / "config_resolved.yaml").read_text()) or {}
+    config_file = folder / _RESOLVED if (folder / _RESOLVED).is_file() else folder / _STARTED
+    config = yaml.safe_load(config_file.read_text()) or {}
     overrides_file = folder / ".hydra" / "overrides.yaml"
     overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.is_file() else []
     name = str(folder.relative_to(root)) if folder != root else folder.name
