@@ -15,6 +15,8 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from genlab.integrations.omegaconf_nodes import child_keys
+
 
 @dataclass(frozen=True)
 class Range:
@@ -107,14 +109,10 @@ def range_problems(cfg: DictConfig) -> list[str]:
 def _walk(node: Any, path: str) -> Iterator[str]:
     """Values as written: a copy made by interpolation (``T_max: ${trainer.max_epochs}``) is checked where the
     user wrote it."""
-    if isinstance(node, DictConfig):
-        keys: list[Any] = [k for k in map(str, node) if not (k.startswith("_") and k.endswith("_"))]
-    elif isinstance(node, ListConfig):
-        keys = list(range(len(node)))
-    else:
-        return
-    for key in keys:
-        if OmegaConf.is_interpolation(node, key):
+    for key in child_keys(node):
+        if OmegaConf.is_interpolation(node, key) or (
+            isinstance(key, str) and key.startswith("_") and key.endswith("_")
+        ):
             continue
         value = node[key]
         rule = RANGES.get(key) if isinstance(key, str) else None

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
-from genlab.integrations.omegaconf_nodes import written_value
+from genlab.integrations.omegaconf_nodes import child_keys, written_value
 
 SECRET_NAME = re.compile(r"(key|token|secret)$|password|passwd", re.IGNORECASE)
 _ENV_VARIABLE = re.compile(r"oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -27,13 +27,7 @@ def secret_values(cfg: DictConfig) -> frozenset[str]:
 
 
 def _secrets_in(node: Any) -> Iterator[str]:
-    if isinstance(node, DictConfig):
-        keys: list[Any] = list(map(str, node))
-    elif isinstance(node, ListConfig):
-        keys = list(range(len(node)))
-    else:
-        return
-    for key in keys:
+    for key in child_keys(node):
         if OmegaConf.is_interpolation(node, key):
             variables = _ENV_VARIABLE.findall(str(written_value(node, key)))
             names = [str(key), *variables] if variables else []

@@ -14,7 +14,16 @@ def child(node: DictConfig | ListConfig, key: str | int) -> Any:
     return node._get_node(key)
 
 
-def written_value(node: DictConfig, key: str) -> Any:
+def child_keys(node: object) -> list[str | int]:
+    """The keys of a mapping node or the indices of a list node (none for a value), for walking a config."""
+    if isinstance(node, DictConfig):
+        return [str(key) for key in node]
+    if isinstance(node, ListConfig):
+        return list(range(len(node)))
+    return []
+
+
+def written_value(node: DictConfig | ListConfig, key: str | int) -> Any:
     """The value at ``key`` as written in the config (an interpolation stays ``${...}``)."""
     return node._get_node(key)._value()
 
