@@ -66,7 +66,26 @@ def labelled_file(tmp_path_factory) -> Path:
     return path
 
 
-def data_overrides(data: str, cifar_root: Path, text_file: Path, labelled_file: Path | None = None) -> list[str]:
+@pytest.fixture(scope="session")
+def image_root(tmp_path_factory) -> Path:
+    """A folder of the user's images: two class folders of small PNGs of different sizes."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs"):
+        (root / name).mkdir()
+        for i in range(12):
+            size = (int(rng.integers(12, 30)), int(rng.integers(12, 30)))
+            Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(root / name / f"{i}.png")
+    return root
+
+
+def data_overrides(
+    data: str, cifar_root: Path, text_file: Path, labelled_file: Path | None = None, image_root: Path | None = None
+) -> list[str]:
+    if data == "image_folder":
+        return [f"data.root={image_root}", "data.image_size=16"]
     if data == "cifar10":
         return [f"data.root={cifar_root}", "data.val_size=20"]
     if data == "fortunes":
@@ -93,14 +112,14 @@ def test_every_model_and_data_config_is_in_a_family():
 
 @pytest.mark.parametrize("family, model, data", PAIRS)
 def test_model_on_data_fast_dev_run(
-    family, model, data, run_dir, cifar_root, text_file, labelled_file, tiny_llama, tiny_bert_zip
+    family, model, data, run_dir, cifar_root, text_file, labelled_file, image_root, tiny_llama, tiny_bert_zip
 ):
     overrides = [
         family,
         f"model={model}",
         f"data={data}",
         *FAST,
-        *data_overrides(data, cifar_root, text_file, labelled_file),
+        *data_overrides(data, cifar_root, text_file, labelled_file, image_root),
     ]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
         overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]

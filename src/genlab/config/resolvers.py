@@ -26,6 +26,18 @@ def _compatibility_table() -> str:
     return compatibility_table()
 
 
+def _image_folder_classes(root: str) -> int:
+    from genlab.data.image_files import image_folder_classes
+
+    return image_folder_classes(root)
+
+
+def _image_folder_shape(root: str, channels: int, image_size: int | None) -> list[int]:
+    from genlab.data.image_files import image_folder_shape
+
+    return image_folder_shape(root, channels, image_size)
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.package_dir"):
         OmegaConf.register_new_resolver("genlab.package_dir", package_dir)
@@ -42,6 +54,10 @@ def register_resolvers() -> None:
         # a multirun's sweep folder, created at once with a suffix if taken: identical sweeps started together
         # get folders of their own (cached: the sweep and its jobs resolve it to the same folder)
         OmegaConf.register_new_resolver("genlab.new_folder", lambda base: str(new_folder(base)), use_cache=True)
+    if not OmegaConf.has_resolver("genlab.image_folder_classes"):
+        # data=image_folder's num_classes and input_shape, read from the folder when the config is composed
+        OmegaConf.register_new_resolver("genlab.image_folder_classes", _image_folder_classes)
+        OmegaConf.register_new_resolver("genlab.image_folder_shape", _image_folder_shape)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
         OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

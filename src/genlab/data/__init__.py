@@ -4,6 +4,7 @@ from genlab.data.cifar10 import CIFAR10DataModule
 from genlab.data.digits import DigitsDataModule
 from genlab.data.fashion_mnist import FashionMNISTDataModule
 from genlab.data.image_classification import ImageClassificationDataModule
+from genlab.data.image_folder import ImageFolderDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
 from genlab.data.spoken_digits import SpokenWordsDataModule
 from genlab.data.text_classification import (
@@ -19,6 +20,7 @@ __all__ = [
     "FashionMNISTDataModule",
     "FortunesDataModule",
     "ImageClassificationDataModule",
+    "ImageFolderDataModule",
     "LabelledFilesDataModule",
     "LanguageModelingDataModule",
     "MovieReviewsDataModule",
