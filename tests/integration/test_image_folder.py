@@ -171,7 +171,7 @@ def test_folder_mistakes_are_one_line(tmp_path):
     write_images(split / "val", per_class=3)
     for f in (split / "val" / "vertical").iterdir():
         f.unlink()
-    with pytest.raises(DataError, match=r"class 'vertical' has no images in val/; every class needs images"):
+    with pytest.raises(DataError, match=r"class 'vertical' has no image files in val/; every class needs files"):
         scan_image_folder(split)
     mixed = tmp_path / "mixed"
     write_images(mixed, per_class=3)

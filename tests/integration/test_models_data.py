@@ -81,9 +81,32 @@ def image_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def audio_root(tmp_path_factory) -> Path:
+    """A folder of the user's recordings: two class folders of short tones at two sample rates."""
+    import soundfile
+
+    root = tmp_path_factory.mktemp("recordings")
+    rng = np.random.default_rng(0)
+    for name, pitch in (("hum", 150.0), ("whistle", 1500.0)):
+        (root / name).mkdir()
+        for i in range(8):
+            rate = (8000, 16000)[i % 2]
+            t = np.arange(int(rng.uniform(0.3, 0.8) * rate)) / rate
+            soundfile.write(root / name / f"{i}.wav", np.sin(2 * np.pi * pitch * t).astype(np.float32), rate)
+    return root
+
+
 def data_overrides(
-    data: str, cifar_root: Path, text_file: Path, labelled_file: Path | None = None, image_root: Path | None = None
+    data: str,
+    cifar_root: Path,
+    text_file: Path,
+    labelled_file: Path | None = None,
+    image_root: Path | None = None,
+    audio_root: Path | None = None,
 ) -> list[str]:
+    if data == "audio_folder":  # 32 frames: the audio UNet halves them twice
+        return [f"data.root={audio_root}", "data.clip_seconds=0.49", "data.spectrogram.n_mels=32"]
     if data == "image_folder":
         return [f"data.root={image_root}", "data.image_size=16"]
     if data == "cifar10":
@@ -112,14 +135,24 @@ def test_every_model_and_data_config_is_in_a_family():
 
 @pytest.mark.parametrize("family, model, data", PAIRS)
 def test_model_on_data_fast_dev_run(
-    family, model, data, run_dir, cifar_root, text_file, labelled_file, image_root, tiny_llama, tiny_bert_zip
+    family,
+    model,
+    data,
+    run_dir,
+    cifar_root,
+    text_file,
+    labelled_file,
+    image_root,
+    audio_root,
+    tiny_llama,
+    tiny_bert_zip,
 ):
     overrides = [
         family,
         f"model={model}",
         f"data={data}",
         *FAST,
-        *data_overrides(data, cifar_root, text_file, labelled_file, image_root),
+        *data_overrides(data, cifar_root, text_file, labelled_file, image_root, audio_root),
     ]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
         overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]

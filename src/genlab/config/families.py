@@ -25,13 +25,13 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "classification",
         ("ffn", "cnn", "rnn", "transformer"),
-        ("fashion_mnist", "digits", "cifar10", "spoken_digits", "image_folder"),
+        ("fashion_mnist", "digits", "cifar10", "spoken_digits", "image_folder", "audio_folder"),
     ),
     Family("language_modeling", ("transformer_lm", "hf_causal"), ("fortunes", "text_files")),
     Family("sequence_classification", ("hf_seqcls",), ("movie_reviews", "labelled_files")),
     Family("diffusion", ("diffusion",), ("fashion_mnist", "digits", "cifar10", "image_folder"), preset="diffusion"),
     Family("text_to_image", ("stable_diffusion",), (), preset="stable_diffusion"),
-    Family("audio_diffusion", ("audio_diffusion",), ("spoken_digits",), preset="audio_diffusion"),
+    Family("audio_diffusion", ("audio_diffusion",), ("spoken_digits", "audio_folder"), preset="audio_diffusion"),
     Family("text_to_audio", ("musicgen",), (), preset="musicgen"),
 )
 

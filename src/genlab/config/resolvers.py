@@ -38,6 +38,18 @@ def _image_folder_shape(root: str, channels: int, image_size: int | None) -> lis
     return image_folder_shape(root, channels, image_size)
 
 
+def _audio_folder_classes(root: str) -> int:
+    from genlab.data.audio_files import audio_folder_classes
+
+    return audio_folder_classes(root)
+
+
+def _clip_frames(clip_seconds: float, sample_rate: int, hop_length: int) -> int:
+    from genlab.data.audio_files import clip_frames
+
+    return clip_frames(clip_seconds, sample_rate, hop_length)
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.package_dir"):
         OmegaConf.register_new_resolver("genlab.package_dir", package_dir)
@@ -58,6 +70,9 @@ def register_resolvers() -> None:
         # data=image_folder's num_classes and input_shape, read from the folder when the config is composed
         OmegaConf.register_new_resolver("genlab.image_folder_classes", _image_folder_classes)
         OmegaConf.register_new_resolver("genlab.image_folder_shape", _image_folder_shape)
+        # data=audio_folder's num_classes and its spectrogram's frames (from clip_seconds)
+        OmegaConf.register_new_resolver("genlab.audio_folder_classes", _audio_folder_classes)
+        OmegaConf.register_new_resolver("genlab.clip_frames", _clip_frames)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
         OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

@@ -1,5 +1,6 @@
 """LightningDataModules and the readers behind them."""
 
+from genlab.data.audio_folder import AudioFolderDataModule
 from genlab.data.cifar10 import CIFAR10DataModule
 from genlab.data.digits import DigitsDataModule
 from genlab.data.fashion_mnist import FashionMNISTDataModule
@@ -15,6 +16,7 @@ from genlab.data.text_classification import (
 from genlab.data.text_corpora import FortunesDataModule, TextFilesDataModule
 
 __all__ = [
+    "AudioFolderDataModule",
     "CIFAR10DataModule",
     "DigitsDataModule",
     "FashionMNISTDataModule",
