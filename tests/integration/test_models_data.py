@@ -31,12 +31,7 @@ def cifar_root(tmp_path_factory) -> Path:
 
 # Models and data meet within a task family (genlab.config.families, which genlab-train enforces).
 # A family with a preset runs through it (it brings the task's generation settings and callbacks).
-PAIRS = [
-    (f"experiment={f.preset}" if f.preset else f"task={f.task}", m, d)
-    for f in FAMILIES
-    for m in f.models
-    for d in f.data
-]
+PAIRS = [(f"experiment={f.preset}" if f.preset else f"task={f.task}", m, d) for f in FAMILIES for m, d in f.pairs()]
 # Pretrained generators: a tiny local model each, predict-only
 GENERATORS = {
     "stable_diffusion": (
@@ -97,6 +92,19 @@ def audio_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def series_file(tmp_path_factory) -> Path:
+    """Labelled series in CSV long format: 30 series of 40 steps, two features, three classes."""
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("series") / "series.csv"
+    rows = ["id,step,a,b,label"]
+    for n in range(30):
+        wave = np.sin(np.arange(40) / (2 + n % 3)) + rng.normal(0, 0.1, 40)
+        rows += [f"s{n},{t},{wave[t]:.4f},{-wave[t]:.4f},{n % 3}" for t in range(40)]
+    path.write_text("\n".join(rows))
+    return path
+
+
 def data_overrides(
     data: str,
     cifar_root: Path,
@@ -104,7 +112,13 @@ def data_overrides(
     labelled_file: Path | None = None,
     image_root: Path | None = None,
     audio_root: Path | None = None,
+    series_file: Path | None = None,
 ) -> list[str]:
+    if data in ("sequences", "sequence_forecast"):
+        source = [f"data.source.path={series_file}", "data.source.series_column=id", "data.source.time_column=step"]
+        if data == "sequences":
+            return [*source, "data.source.label_column=label", "data.source.value_columns=[a,b]"]
+        return [*source, "data.source.value_columns=[a,b]", "data.horizon=4", "data.context_length=8"]
     if data == "audio_folder":  # 32 frames: the audio UNet halves them twice
         return [f"data.root={audio_root}", "data.clip_seconds=0.49", "data.spectrogram.n_mels=32"]
     if data == "image_folder":
@@ -144,6 +158,7 @@ def test_model_on_data_fast_dev_run(
     labelled_file,
     image_root,
     audio_root,
+    series_file,
     tiny_llama,
     tiny_bert_zip,
 ):
@@ -152,7 +167,7 @@ def test_model_on_data_fast_dev_run(
         f"model={model}",
         f"data={data}",
         *FAST,
-        *data_overrides(data, cifar_root, text_file, labelled_file, image_root, audio_root),
+        *data_overrides(data, cifar_root, text_file, labelled_file, image_root, audio_root, series_file),
     ]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
         overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]
@@ -166,7 +181,7 @@ def test_model_on_data_fast_dev_run(
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, request):
+def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, series_file, request):
     text = (CONF / "experiment" / f"{experiment}.yaml").read_text()
     if experiment in GENERATORS:
         fixture, settings = GENERATORS[experiment]
@@ -180,7 +195,7 @@ def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, req
         o
         for data in DATASETS
         if f"override /data: {data}\n" in text
-        for o in data_overrides(data, cifar_root, text_file)
+        for o in data_overrides(data, cifar_root, text_file, series_file=series_file)
     ]
     metrics = api.run([f"experiment={experiment}", *FAST, *extra, *sampler_overrides(text)], run_dir)
     assert np.isfinite(metrics["test/loss"])
@@ -201,7 +216,9 @@ def test_a_model_outside_its_family_is_one_line_naming_the_valid_partners(run_di
         api.run(["model=diffusion", "data=digits", *FAST], run_dir)
     with pytest.raises(
         ConfigError,
-        match=r"^data=fortunes does not go with task=classification \(model=cnn\): it takes data=fashion_mnist\|digits\|cifar10\|spoken_digits$",
+        match=r"^data=fortunes does not go with task=classification \(model=cnn\): it takes data=fashion_mnist\|digits\|cifar10\|spoken_digits\|image_folder\|audio_folder\|sequences$",
     ):
         api.run(["model=cnn", "data=fortunes", *FAST], run_dir)
+    with pytest.raises(ConfigError, match=r"^model=cnn does not take data=sequences: use model=ffn\|rnn\|transformer$"):
+        api.run(["model=cnn", "data=sequences", "data.source.path=x.csv", *FAST], run_dir)
     assert not (run_dir / "checkpoints").exists()

@@ -24,7 +24,7 @@ def describe(error: BaseException) -> str:
     """One line naming the key or option and how to fix it."""
     if isinstance(error, GenlabError):
         return str(error)
-    genlab_error = _genlab_error_within(error)
+    genlab_error = genlab_error_within(error)
     if genlab_error is not None:
         # raised by a genlab resolver (the run folder) while Hydra resolved an interpolation: it says it all
         return str(genlab_error)
@@ -47,7 +47,8 @@ def describe(error: BaseException) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _genlab_error_within(error: BaseException) -> GenlabError | None:
+def genlab_error_within(error: BaseException) -> GenlabError | None:
+    """The genlab error that caused ``error`` (a resolver's, wrapped by OmegaConf or Hydra), if any."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:

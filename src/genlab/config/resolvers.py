@@ -50,6 +50,18 @@ def _clip_frames(clip_seconds: float, sample_rate: int, hop_length: int) -> int:
     return clip_frames(clip_seconds, sample_rate, hop_length)
 
 
+def _sequence_shape(source: object, context_length: int | None) -> list[int]:
+    from genlab.data.sequences import sequence_shape
+
+    return sequence_shape(source, context_length)
+
+
+def _sequence_outputs(source: object, horizon: int | None) -> int:
+    from genlab.data.sequences import sequence_outputs
+
+    return sequence_outputs(source, horizon)
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.package_dir"):
         OmegaConf.register_new_resolver("genlab.package_dir", package_dir)
@@ -73,6 +85,10 @@ def register_resolvers() -> None:
         # data=audio_folder's num_classes and its spectrogram's frames (from clip_seconds)
         OmegaConf.register_new_resolver("genlab.audio_folder_classes", _audio_folder_classes)
         OmegaConf.register_new_resolver("genlab.clip_frames", _clip_frames)
+    if not OmegaConf.has_resolver("genlab.sequence_shape"):
+        # data=sequences / sequence_forecast: an example's [steps, features] and the net's outputs, from the file
+        OmegaConf.register_new_resolver("genlab.sequence_shape", _sequence_shape)
+        OmegaConf.register_new_resolver("genlab.sequence_outputs", _sequence_outputs)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
         OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

@@ -19,6 +19,7 @@ from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
+from genlab.config.errors import genlab_error_within
 from genlab.config.ranges import range_problems
 from genlab.errors import ConfigError
 from genlab.integrations.omegaconf_nodes import child, written_value
@@ -84,6 +85,10 @@ def _check_target(node: DictConfig, path: str) -> Iterator[str]:
         try:
             OmegaConf.select(node, key, throw_on_missing=False)
         except InterpolationResolutionError as e:
+            cause = genlab_error_within(e)
+            if cause is not None:  # a genlab resolver read the user's files: its message says what is wrong
+                yield str(cause)
+                return
             raw = written_value(node, key)
             yield f"{path}.{key}={raw} cannot be resolved ({type(e).__name__}: {str(e).splitlines()[0]}); this {path} does not fit the other groups chosen: an experiment=... pairs model, task and data"
             return

@@ -7,6 +7,8 @@ from genlab.data.fashion_mnist import FashionMNISTDataModule
 from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.image_folder import ImageFolderDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
+from genlab.data.sequence_files import SequenceFile
+from genlab.data.sequences import SequencesDataModule
 from genlab.data.spoken_digits import SpokenWordsDataModule
 from genlab.data.text_classification import (
     LabelledFilesDataModule,
@@ -26,6 +28,8 @@ __all__ = [
     "LabelledFilesDataModule",
     "LanguageModelingDataModule",
     "MovieReviewsDataModule",
+    "SequenceFile",
+    "SequencesDataModule",
     "SpokenWordsDataModule",
     "TextClassificationDataModule",
     "TextFilesDataModule",

@@ -3,6 +3,7 @@
 from genlab.tasks.audio_diffusion import AudioDiffusion
 from genlab.tasks.classification import Classification, SequenceClassification
 from genlab.tasks.diffusion import Diffusion
+from genlab.tasks.forecasting import Forecasting
 from genlab.tasks.language_modeling import LanguageModeling
 from genlab.tasks.text_to_audio import TextToAudio
 from genlab.tasks.text_to_image import TextToImage
@@ -11,6 +12,7 @@ __all__ = [
     "AudioDiffusion",
     "Classification",
     "Diffusion",
+    "Forecasting",
     "LanguageModeling",
     "SequenceClassification",
     "TextToAudio",
