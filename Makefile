@@ -7,6 +7,8 @@ FORTUNES := /usr/share/games/fortunes/fortunes
 DEBIAN_DATA := dataset-fashion-mnist fortunes fortunes-min espeak-ng
 ESPEAK := /usr/bin/espeak-ng
 VADER := data/downloads/vaderSentiment-3.3.2.tar.gz
+# the UCR/UEA time-series datasets that aeon's wheel carries (.ts files), for the acceptance runs only
+AEON := data/downloads/aeon-1.6.0-py3-none-any.whl
 
 .PHONY: setup train test check unit acceptance bench clean
 
@@ -31,6 +33,9 @@ $(FMNIST) $(FORTUNES) $(ESPEAK):
 	fi
 
 # Pang & Lee movie-review snippets ship inside this sdist (data=movie_reviews reads them from the archive).
+$(AEON): $(VENV)/.installed
+	$(BIN)/pip download -q --no-deps aeon==1.6.0 -d $(dir $@)
+
 $(VADER): $(VENV)/.installed
 	$(BIN)/pip download -q --no-deps --no-binary :all: vaderSentiment==3.3.2 -d $(dir $@)
 
@@ -50,7 +55,7 @@ check: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit $(ARGS)
 
-acceptance: setup
+acceptance: setup $(AEON)
 	bash scripts/acceptance.sh
 
 bench: setup

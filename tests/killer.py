@@ -39,9 +39,11 @@ class SignalAtEpoch(L.Callback):
 
 class KillAtRandomMoment(L.Callback):
     """SIGKILLs its process at a moment drawn from the seed in $GENLAB_TEST_KILL_SEED (no seed: never): 1 to
-    ``max_steps`` optimizer steps after the run (re)started, plus a delay of up to ``max_delay`` seconds, so that the kill lands
-    anywhere, checkpoint writes included. The seed comes from the environment so the command line, and with it the
-    run folder that resume=true finds, stays the same from one start to the next."""
+    ``max_steps`` optimizer steps after the run (re)started, plus a delay of up to ``max_delay`` seconds, so that
+    the kill lands anywhere, checkpoint writes included. Training goes on for at most 2 more steps while the kill
+    is on its way (then it waits for it), so a start never gets further than ``max_steps + 2`` steps, however
+    fast the machine. The seed comes from the environment so the command line, and with it the run folder that
+    resume=true finds, stays the same from one start to the next."""
 
     def __init__(self, max_steps: int = 3, max_delay: float = 0.05):
         seed = os.environ.get("GENLAB_TEST_KILL_SEED")
@@ -49,6 +51,12 @@ class KillAtRandomMoment(L.Callback):
         self.armed = seed is not None
         self.after_steps, self.delay = rng.randint(1, max_steps), rng.uniform(0, max_delay)
         self.first_step: int | None = None
+        self.fired_at: int | None = None
+
+    def on_train_batch_start(self, trainer: L.Trainer, *args: object) -> None:
+        if self.fired_at is not None and trainer.global_step - self.fired_at >= 2:
+            while True:  # the kill is on its way
+                time.sleep(1)
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
         if not self.armed:
@@ -56,7 +64,7 @@ class KillAtRandomMoment(L.Callback):
         if self.first_step is None:
             self.first_step = trainer.global_step
         if trainer.global_step - self.first_step == self.after_steps:
-            self.armed = False
+            self.armed, self.fired_at = False, trainer.global_step
             threading.Timer(self.delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
 
 

@@ -2,8 +2,8 @@
 resumes every time and ends with the weights of a run never killed.
 
 Checkpoints are written every 2 optimizer steps and at epoch ends (5 steps with batch 256 and
-limit_train_batches), and a kill comes 1 to 12 steps after each start plus up to 50 ms, so many land in or right
-after a save, and most resumes start in the middle of an epoch after the first."""
+limit_train_batches), and a kill comes 1 to 12 steps after each start plus up to 50 ms (at most 2 more steps), so
+many land in or right after a save, and most resumes start in the middle of an epoch after the first."""
 
 import shutil
 import tempfile
@@ -18,7 +18,8 @@ COMMON = [
     "data=digits",
     "data.batch_size=256",
     "model=ffn",
-    "trainer.max_epochs=50",  # at most 2 epochs a start: 20 starts cannot finish it
+    # 500 steps: 20 starts cannot finish them (a start trains at most 12 + 2 steps: KillAtRandomMoment)
+    "trainer.max_epochs=100",
     "trainer.num_sanity_val_steps=0",
     "logger=none",
     "extras.print_config=false",

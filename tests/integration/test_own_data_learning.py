@@ -1,10 +1,12 @@
-"""Real learning from the user's own folders, with real data that arrives through Debian packages: Fashion-MNIST
-(dataset-fashion-mnist) written out as PNG files, and spoken digits (espeak-ng) written out as WAV files."""
+"""Real learning from the user's own files, with real data that arrives through package registries: Fashion-MNIST
+(Debian's dataset-fashion-mnist) written out as PNG files, spoken digits (espeak-ng) written out as WAV files, and
+UCR/UEA time series as the .ts files aeon's wheel carries (make acceptance downloads it)."""
 
 import numpy as np
 import pytest
 
 from genlab import api
+from helpers import REPO
 
 
 @pytest.mark.slow
@@ -71,3 +73,40 @@ def test_a_cnn_tells_spoken_digits_apart_from_a_folder_of_wavs_by_unheard_speake
         tmp_path / "run",
     )
     assert metrics["test/acc"] >= 0.6  # ten classes: 0.10 by chance
+
+
+AEON_WHEEL = REPO / "data" / "downloads" / "aeon-1.6.0-py3-none-any.whl"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset, goal", [("GunPoint", 0.85), ("BasicMotions", 0.85)])
+def test_a_gru_classifies_ucr_uea_series_with_their_own_test_split(dataset, goal, tmp_path):
+    """The archive's own TRAIN and TEST files (GunPoint: 50 + 150 univariate series of 150 steps, 2 classes;
+    BasicMotions: 40 + 40 series of 6 accelerometer and gyroscope channels, 4 activities)."""
+    import zipfile
+
+    if not AEON_WHEEL.is_file():
+        pytest.skip("make acceptance downloads aeon's wheel (its UCR/UEA .ts files)")
+    with zipfile.ZipFile(AEON_WHEEL) as wheel:
+        for part in ("TRAIN", "TEST"):
+            member = f"aeon/datasets/data/{dataset}/{dataset}_{part}.ts"
+            (tmp_path / f"{part}.ts").write_bytes(wheel.read(member))
+    metrics = api.run(
+        [
+            "data=sequences",
+            f"data.source.path={tmp_path / 'TRAIN.ts'}",
+            f"data.test_path={tmp_path / 'TEST.ts'}",
+            "data.val_size=0.2",
+            "model=rnn",
+            "model.cell=gru",
+            "model.hidden_size=64",
+            "task.optimizer.lr=0.003",
+            "trainer.max_epochs=150",
+            "data.batch_size=8",
+            "callbacks=none",  # the final weights: a best-of-8-series validation pick is noise
+            "logger=none",
+            "extras.print_config=false",
+        ],
+        tmp_path / "run",
+    )
+    assert metrics["test/acc"] >= goal

@@ -193,3 +193,24 @@ def test_sequence_file_mistakes_are_one_line(files, tmp_path):
             ],
             tmp_path / "run",
         )
+
+
+def test_a_test_file_of_its_own_is_the_test_split(files, tmp_path):
+    """UCR-style TRAIN and TEST files: the test series come from data.test_path, validation from the source."""
+    lines = (files / "series.tsv").read_text().splitlines()
+    (tmp_path / "TRAIN.tsv").write_text("\n".join(lines[::2]))
+    (tmp_path / "TEST.tsv").write_text("\n".join(lines[1::2]))
+    composed = api.compose(
+        [
+            "data=sequences",
+            f"data.source.path={tmp_path / 'TRAIN.tsv'}",
+            f"data.test_path={tmp_path / 'TEST.tsv'}",
+            "data.val_size=6",
+            "logger=none",
+        ],
+        tmp_path / "run",
+    )
+    data = api.build(composed).datamodule
+    data.setup("fit")
+    assert {split: len(data.splits[split]) for split in ("train", "val", "test")} == {"train": 54, "val": 6, "test": 60}
+    assert data.class_names == SHAPES

@@ -1,10 +1,11 @@
+import dataclasses
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
-from genlab.data.sequence_files import SequenceFile
+from genlab.data.sequence_files import SequenceFile, Sequences
 from genlab.data.splits import held_out_counts
 from genlab.errors import ConfigError, DataError
 
@@ -15,7 +16,8 @@ class SequencesDataModule(InMemoryDataModule):
     """The user's time series (``source``: genlab.data.sequence_files) for sequence classification or forecasting.
 
     Without ``horizon``, each series is one example [T, F] with its class (the source's label column): the series
-    are split at random (``val_size``, ``test_size``, ``split_seed``). With ``horizon``, every series is cut in
+    are split at random (``val_size``, ``test_size``, ``split_seed``), or, with ``test_path`` (a file read like
+    the source: the UCR archive's ``_TEST`` file), that file is the test split and validation comes from the rest. With ``horizon``, every series is cut in
     time into train, val and test stretches (its last ``test_size`` share is the test stretch, the ``val_size``
     share before it validation), and each stretch into sliding windows of ``context_length`` steps (the input)
     followed by ``horizon`` steps (the target), ``stride`` steps apart.
@@ -29,6 +31,7 @@ class SequencesDataModule(InMemoryDataModule):
         source: SequenceFile,
         input_shape: list[int],
         num_classes: int,
+        test_path: str | None = None,
         horizon: int | None = None,
         context_length: int | None = None,
         stride: int = 1,
@@ -44,7 +47,10 @@ class SequencesDataModule(InMemoryDataModule):
             raise ConfigError(f"data.normalize={normalize!r}: use global, per_series or none")
         if horizon is not None and context_length is None:
             raise ConfigError("data.horizon is set but data.context_length is not; set how many steps the model sees")
+        if horizon is not None and test_path is not None:
+            raise ConfigError("data.test_path is for classification; a forecast's test stretch is each series' end")
         self.source, self.horizon, self.context_length, self.stride = source, horizon, context_length, stride
+        self.test_source = None if test_path is None else dataclasses.replace(source, path=test_path)
         self.input_shape, self.num_classes = tuple(input_shape), num_classes
         self.normalize, self.batch_size, self.num_workers = normalize, batch_size, num_workers
         self.val_size, self.test_size, self.split_seed = val_size, test_size, split_seed
@@ -56,18 +62,47 @@ class SequencesDataModule(InMemoryDataModule):
         data = self.source.read()
         self.class_names = data.class_names
         if self.horizon is None:
-            self.splits = self._classification(data.values, data.labels)
+            self.splits = self._classification(data.values, data.labels, self._test_split(data))
         else:
             self.splits = self._forecasting(data.values)
 
-    def _classification(self, values: np.ndarray, labels: np.ndarray | None) -> dict[str, InMemoryDataset]:
+    def _test_split(self, data: Sequences) -> Sequences | None:
+        """The series of ``test_path``, labelled by the source's class names, or None."""
+        if self.test_source is None:
+            return None
+        test = self.test_source.read()
+        if test.labels is None:
+            raise DataError(
+                f"data.test_path={self.test_source.path}: its series have no labels; the test split needs them"
+            )
+        if test.values.shape[1:] != data.values.shape[1:]:
+            raise DataError(
+                f"data.test_path={self.test_source.path}: series of {list(test.values.shape[1:])} [steps, features], "
+                f"the source's are {list(data.values.shape[1:])}; set data.source.length for both"
+            )
+        unknown = sorted(set(test.class_names) - set(data.class_names))
+        if unknown:
+            raise DataError(
+                f"data.test_path={self.test_source.path}: classes the source has not ({', '.join(unknown)})"
+            )
+        index = [data.class_names.index(name) for name in test.class_names]
+        return Sequences(test.values, np.asarray(index)[test.labels], data.class_names)
+
+    def _classification(
+        self, values: np.ndarray, labels: np.ndarray | None, test: Sequences | None
+    ) -> dict[str, InMemoryDataset]:
         if labels is None:
             raise _no_labels(self.source)
         order = torch.randperm(len(values), generator=torch.Generator().manual_seed(self.split_seed)).numpy()
-        n_val, n_test = held_out_counts(
-            len(values), {"data.val_size": self.val_size, "data.test_size": self.test_size}, "the series"
-        )
-        index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+        if test is not None:  # the test series come from their own file: val from the source
+            (n_val,) = held_out_counts(len(values), {"data.val_size": self.val_size}, "the series")
+            values, labels = np.concatenate([values, test.values]), np.concatenate([labels, test.labels])
+            index = {"val": order[:n_val], "test": np.arange(len(order), len(values)), "train": order[n_val:]}
+        else:
+            n_val, n_test = held_out_counts(
+                len(values), {"data.val_size": self.val_size, "data.test_size": self.test_size}, "the series"
+            )
+            index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
         if self.normalize == "per_series":
             values = (values - values.mean(axis=1, keepdims=True)) / (values.std(axis=1, keepdims=True) + 1e-8)
         elif self.normalize == "global":
