@@ -91,9 +91,10 @@ def test_a_cnn_learns_the_folder_classes(patterns, tmp_path):
         ["model=rnn"],
         ["model=transformer"],
         ["model=cnn", "tuning=lora"],
+        ["model=cnn", "tuning=qlora"],
         ["model=cnn", "data.channels=1"],
     ],
-    ids=["ffn", "rnn", "transformer", "cnn-lora", "cnn-gray"],
+    ids=["ffn", "rnn", "transformer", "cnn-lora", "cnn-qlora", "cnn-gray"],
 )
 def test_every_classifier_takes_the_folder(model, patterns, tmp_path):
     api.run(base(patterns, *model, "trainer.fast_dev_run=true", "logger=none"), tmp_path / "run")
