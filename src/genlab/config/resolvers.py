@@ -62,6 +62,20 @@ def _sequence_outputs(source: object, horizon: int | None) -> int:
     return sequence_outputs(source, horizon)
 
 
+def _first_source(sources: object, key: str) -> object:
+    """data=mixture's input_shape and num_classes: its first source's."""
+    from omegaconf import DictConfig
+
+    if not isinstance(sources, DictConfig) or not sources:
+        from genlab.errors import ConfigError
+
+        raise ConfigError(
+            "data=mixture needs two or more sources: add each with +data@data.sources.<name>=<data config>"
+        )
+    first = sources[next(iter(sources))]
+    return OmegaConf.to_container(first[key]) if OmegaConf.is_config(first[key]) else first[key]
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.package_dir"):
         OmegaConf.register_new_resolver("genlab.package_dir", package_dir)
@@ -89,6 +103,8 @@ def register_resolvers() -> None:
         # data=sequences / sequence_forecast: an example's [steps, features] and the net's outputs, from the file
         OmegaConf.register_new_resolver("genlab.sequence_shape", _sequence_shape)
         OmegaConf.register_new_resolver("genlab.sequence_outputs", _sequence_outputs)
+    if not OmegaConf.has_resolver("genlab.first_source"):
+        OmegaConf.register_new_resolver("genlab.first_source", _first_source)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
         OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)

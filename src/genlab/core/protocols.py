@@ -43,6 +43,13 @@ class LabelledData(Protocol):
 
 
 @runtime_checkable
+class MixedData(Protocol):
+    """Several data sets as one (data=mixture): validation has a loader per source, in ``source_names`` order."""
+
+    source_names: Sequence[str]
+
+
+@runtime_checkable
 class TokenizedData(Protocol):
     """Text turned into token ids by ``tokenizer`` (a Hugging Face tokenizer)."""
 

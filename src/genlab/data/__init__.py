@@ -7,6 +7,7 @@ from genlab.data.fashion_mnist import FashionMNISTDataModule
 from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.image_folder import ImageFolderDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
+from genlab.data.mixture import MixtureDataModule
 from genlab.data.sequence_files import SequenceFile
 from genlab.data.sequences import SequencesDataModule
 from genlab.data.spoken_digits import SpokenWordsDataModule
@@ -27,6 +28,7 @@ __all__ = [
     "ImageFolderDataModule",
     "LabelledFilesDataModule",
     "LanguageModelingDataModule",
+    "MixtureDataModule",
     "MovieReviewsDataModule",
     "SequenceFile",
     "SequencesDataModule",

@@ -42,15 +42,28 @@ def in_memory_loader(
     (dropout) and is restored exactly on resume. ``num_samples`` (shuffled loaders only) makes an epoch that many
     samples long, cycling through fresh orders of the dataset: a fixed number of steps over data of any size.
     """
-    seed = torch.initial_seed() % 2**62
+    seed = run_seed()
+    sampler = EpochShuffleSampler(len(dataset), seed, num_samples) if shuffle else None
+    return resumable_loader(dataset, batch_size, sampler, num_workers)
+
+
+def run_seed() -> int:
+    """The run's seed (seed_everything runs before data modules are built), for orders that are its function."""
+    return torch.initial_seed() % 2**62
+
+
+def resumable_loader(
+    dataset: InMemoryDataset, batch_size: int, sampler: Sampler[int] | None, num_workers: int = 0
+) -> DataLoader:
+    """``in_memory_loader`` with a sampler of the caller's (one whose order is a function of seed and epoch)."""
     return ResumableDataLoader(
         dataset,
         batch_size=batch_size,
-        sampler=EpochShuffleSampler(len(dataset), seed, num_samples) if shuffle else None,
+        sampler=sampler,
         num_workers=num_workers,
         collate_fn=keep_batch,
         persistent_workers=num_workers > 0,
-        generator=torch.Generator().manual_seed(seed),
+        generator=torch.Generator().manual_seed(run_seed()),
     )
 
 

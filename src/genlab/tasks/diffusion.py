@@ -110,8 +110,9 @@ class Diffusion(StagedTask):
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=n)
         return loss
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._step(batch, "val", torch.Generator().manual_seed(batch_idx))
+    def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        loss = self._step(batch, "val", torch.Generator().manual_seed(batch_idx))
+        self.log_source_loss(loss, dataloader_idx)
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "test", torch.Generator().manual_seed(batch_idx))

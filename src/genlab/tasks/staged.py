@@ -6,6 +6,7 @@ from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import nn
 
 from genlab.core.checkpoints import check_frozen_weights, drop_frozen_weights, save_class_names
+from genlab.core.protocols import MixedData
 from genlab.tasks.optim import OptimizerFactory, SchedulerFactory, configure_optimizers
 
 
@@ -44,8 +45,17 @@ class StagedTask(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         self._log_epoch("train")
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._step(batch, "val")
+    def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        loss = self._step(batch, "val")
+        self.log_source_loss(loss, dataloader_idx)
+
+    def log_source_loss(self, loss: torch.Tensor, dataloader_idx: int) -> None:
+        """With mixed data (data=mixture), each validation loader is a source: its loss as ``val/<source>/loss``
+        beside the overall metrics."""
+        datamodule = self.trainer.datamodule if self._trainer is not None else None  # type: ignore[attr-defined]
+        if isinstance(datamodule, MixedData):
+            name = datamodule.source_names[dataloader_idx]
+            self.log(f"val/{name}/loss", loss.detach(), on_step=False, on_epoch=True, add_dataloader_idx=False)
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
