@@ -132,3 +132,37 @@ schedule:
         steps = sorted({int(r["step"]) for r in csv.DictReader(f) if r.get("val/loss")})
     # the mixed stage is the mixture's weighted draw, num_samples long: 640 / 64 (its batch size) = 10 steps
     assert steps[1] - steps[0] == 10
+
+
+@pytest.mark.subprocess
+def test_a_mixture_killed_mid_epoch_resumes_to_identical_weights(digits_folder, tmp_path):
+    import torch
+
+    from helpers import env_with_test_modules, run_cli
+
+    common = [
+        *mixture(digits_folder, "data.weights={sklearn:0.7,pngs:0.3}", "data.num_samples=1280"),
+        "model.dropout=0.2",
+        "trainer.max_epochs=2",
+        "trainer.num_sanity_val_steps=0",
+        "logger=none",
+        "callbacks=[last_checkpoint,step_checkpoints]",
+        "callbacks.step_checkpoints.every_n_train_steps=5",
+    ]
+    env = env_with_test_modules()
+    assert run_cli([*common, "experiment_name=straight"], cwd=tmp_path, env=env).returncode == 0
+    killed = [
+        *common,
+        "experiment_name=killed",
+        "+callbacks.kill._target_=killer.KillAtStep",
+        "+callbacks.kill.step=27",  # epoch 1 (20 steps an epoch), after the step checkpoint at 25
+        f"+callbacks.kill.marker={tmp_path / 'killed.marker'}",
+    ]
+    assert run_cli(killed, cwd=tmp_path, env=env).returncode == -9
+    resumed = run_cli([*killed, "resume=true"], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0 and "step_0000025.ckpt" in resumed.stdout + resumed.stderr
+    (straight,), (again,) = ((tmp_path / "outputs" / n / "runs").iterdir() for n in ("straight", "killed"))
+    expected, got = (torch.load(f / "checkpoints" / "last.ckpt", weights_only=True) for f in (straight, again))
+    assert got["global_step"] == expected["global_step"] == 40
+    for name, tensor in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], tensor), name
