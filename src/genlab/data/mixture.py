@@ -4,6 +4,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Sampler
 
+from genlab.core.protocols import ClassifiedData, LabelledData
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset, resumable_loader, run_seed
 from genlab.errors import ConfigError, DataError
 
@@ -66,7 +67,7 @@ class MixtureDataModule(InMemoryDataModule):
                 raise ConfigError(
                     f"data.sources.{name}: {type(source).__name__} cannot be mixed (only in-memory data sets can)"
                 )
-            if getattr(source, "num_classes", num_classes) != num_classes:
+            if isinstance(source, ClassifiedData) and source.num_classes != num_classes:
                 raise ConfigError(
                     f"data.sources.{name} has {source.num_classes} classes, the first source {num_classes}; "
                     f"mix sources that label alike"
@@ -82,7 +83,8 @@ class MixtureDataModule(InMemoryDataModule):
         self.input_shape, self.num_classes = tuple(input_shape), num_classes
         self.weights, self.num_samples = weights, num_samples
         self.batch_size, self.num_workers = batch_size, num_workers
-        self.class_names: tuple[str, ...] = tuple(getattr(next(iter(self.sources.values())), "class_names", ()))
+        first = next(iter(self.sources.values()))
+        self.class_names: tuple[str, ...] = tuple(first.class_names) if isinstance(first, LabelledData) else ()
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
