@@ -7,6 +7,7 @@ then the splits.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from genlab.errors import DataError
 
 SPLIT_FOLDERS = ("train", "val", "test")
+log = logging.getLogger("genlab")
 ALL = "all"  # the files of a folder without split folders, split at random
 
 
@@ -83,8 +85,6 @@ def _nothing_of(root: Path, suffixes: Sequence[str], kind: str) -> str:
 def unreadable_files(bad: Sequence[Path], total: int, max_bad_files: float, kind: str) -> None:
     """Files that could not be read: a one-line error past ``max_bad_files`` (a share of ``total``), else a
     warning naming the first few."""
-    import logging
-
     if not bad:
         return
     names = ", ".join(p.name for p in bad[:5]) + (", ..." if len(bad) > 5 else "")
@@ -93,6 +93,4 @@ def unreadable_files(bad: Sequence[Path], total: int, max_bad_files: float, kind
             f"data.max_bad_files={max_bad_files}: {len(bad)} of {total} files cannot be read as {kind} ({names}); "
             f"remove them or raise data.max_bad_files"
         )
-    logging.getLogger("genlab").warning(
-        f"data: skipped {len(bad)} of {total} files that cannot be read as {kind} ({names})"
-    )
+    log.warning(f"data: skipped {len(bad)} of {total} files that cannot be read as {kind} ({names})")
