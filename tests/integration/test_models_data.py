@@ -119,6 +119,8 @@ def data_overrides(
         if data == "sequences":
             return [*source, "data.source.label_column=label", "data.source.value_columns=[a,b]"]
         return [*source, "data.source.value_columns=[a,b]", "data.horizon=4", "data.context_length=8"]
+    if data == "mixture":  # two sources of one kind: the digits, split two ways
+        return ["+data@data.sources.a=digits", "+data@data.sources.b=digits", "data.sources.b.split_seed=1"]
     if data == "audio_folder":  # 32 frames: the audio UNet halves them twice
         return [f"data.root={audio_root}", "data.clip_seconds=0.49", "data.spectrogram.n_mels=32"]
     if data == "image_folder":
@@ -216,7 +218,7 @@ def test_a_model_outside_its_family_is_one_line_naming_the_valid_partners(run_di
         api.run(["model=diffusion", "data=digits", *FAST], run_dir)
     with pytest.raises(
         ConfigError,
-        match=r"^data=fortunes does not go with task=classification \(model=cnn\): it takes data=fashion_mnist\|digits\|cifar10\|spoken_digits\|image_folder\|audio_folder\|sequences$",
+        match=r"^data=fortunes does not go with task=classification \(model=cnn\): it takes data=fashion_mnist\|digits\|cifar10\|spoken_digits\|image_folder\|audio_folder\|sequences\|mixture$",
     ):
         api.run(["model=cnn", "data=fortunes", *FAST], run_dir)
     with pytest.raises(ConfigError, match=r"^model=cnn does not take data=sequences: use model=ffn\|rnn\|transformer$"):

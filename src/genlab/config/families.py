@@ -30,7 +30,16 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "classification",
         ("ffn", "cnn", "rnn", "transformer"),
-        ("fashion_mnist", "digits", "cifar10", "spoken_digits", "image_folder", "audio_folder", "sequences"),
+        (
+            "fashion_mnist",
+            "digits",
+            "cifar10",
+            "spoken_digits",
+            "image_folder",
+            "audio_folder",
+            "sequences",
+            "mixture",
+        ),
         excluded=(("cnn", "sequences"),),
     ),
     Family("forecasting", ("ffn", "rnn", "transformer"), ("sequence_forecast",), preset="forecasting"),
