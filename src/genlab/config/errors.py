@@ -22,11 +22,10 @@ RENAMED_KEYS = {"task_name": "experiment_name"}
 
 def describe(error: BaseException) -> str:
     """One line naming the key or option and how to fix it."""
-    if isinstance(error, GenlabError):
-        return str(error)
     genlab_error = genlab_error_within(error)
     if genlab_error is not None:
-        # raised by a genlab resolver (the run folder) while Hydra resolved an interpolation: it says it all
+        # genlab's own, or raised by a genlab resolver (the run folder, a user's files) while Hydra resolved an
+        # interpolation: it says it all
         return str(genlab_error)
     if isinstance(error, MissingConfigException) and error.options:
         group = (error.missing_cfg_file or "").rsplit("/", 1)

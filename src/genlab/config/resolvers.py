@@ -63,17 +63,9 @@ def _sequence_outputs(source: object, horizon: int | None) -> int:
 
 
 def _first_source(sources: object, key: str) -> object:
-    """data=mixture's input_shape and num_classes: its first source's."""
-    from omegaconf import DictConfig
+    from genlab.data.mixture import first_source_setting
 
-    if not isinstance(sources, DictConfig) or not sources:
-        from genlab.errors import ConfigError
-
-        raise ConfigError(
-            "data=mixture needs two or more sources: add each with +data@data.sources.<name>=<data config>"
-        )
-    first = sources[next(iter(sources))]
-    return OmegaConf.to_container(first[key]) if OmegaConf.is_config(first[key]) else first[key]
+    return first_source_setting(sources, key)
 
 
 def register_resolvers() -> None:

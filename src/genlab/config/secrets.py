@@ -57,7 +57,7 @@ def redact(value: Any, secrets: frozenset[str]) -> Any:
     return value
 
 
-def public_config(cfg: DictConfig) -> DictConfig:
-    """The resolved config as genlab records it: secrets redacted."""
+def public_config(cfg: DictConfig, secrets: frozenset[str]) -> DictConfig:
+    """The resolved config as genlab records it: ``secrets`` (``secret_values(cfg)``) redacted."""
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    return OmegaConf.create(redact(resolved, secret_values(cfg)))
+    return OmegaConf.create(redact(resolved, secrets))

@@ -8,10 +8,8 @@ only what genlab itself ships configs for.
 from collections.abc import Iterator
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig
-
 from genlab.errors import ConfigError
-from genlab.integrations.omegaconf_nodes import child, written_value
+from genlab.integrations.omegaconf_nodes import child, child_keys, written_value
 
 TRUSTED_PREFIXES = (
     "genlab.",
@@ -24,15 +22,11 @@ TRUSTED_PREFIXES = (
 
 def _targets(node: Any, path: str) -> Iterator[tuple[str, str]]:
     """Every ``_target_`` under ``node`` as written (interpolations unresolved), with its key."""
-    if isinstance(node, DictConfig):
-        for key in map(str, node):
-            if key == "_target_":
-                yield path, str(written_value(node, key))
-            else:
-                yield from _targets(child(node, key), f"{path}.{key}")
-    elif isinstance(node, ListConfig):
-        for i in range(len(node)):
-            yield from _targets(child(node, i), f"{path}.{i}")
+    for key in child_keys(node):
+        if key == "_target_":
+            yield path, str(written_value(node, key))
+        else:
+            yield from _targets(child(node, key), f"{path}.{key}")
 
 
 def check_trusted(node: Any, key: str, source: str) -> None:

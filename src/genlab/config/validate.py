@@ -22,7 +22,7 @@ from omegaconf.errors import InterpolationResolutionError
 from genlab.config.errors import genlab_error_within
 from genlab.config.ranges import range_problems
 from genlab.errors import ConfigError
-from genlab.integrations.omegaconf_nodes import child, written_value
+from genlab.integrations.omegaconf_nodes import child, child_keys, written_value
 
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 # Arguments that genlab.build passes itself, never from the config.
@@ -46,15 +46,11 @@ def validate_config(cfg: DictConfig) -> None:
 
 
 def _check_tree(node: Any, path: str) -> Iterator[str]:
-    if isinstance(node, DictConfig):
-        if "_target_" in node:
-            yield from _check_target(node, path)
-        for key in map(str, node):
-            if key not in _HYDRA_KEYS:
-                yield from _check_tree(child(node, key), f"{path}.{key}")
-    elif isinstance(node, ListConfig):
-        for i in range(len(node)):
-            yield from _check_tree(child(node, i), f"{path}.{i}")
+    if isinstance(node, DictConfig) and "_target_" in node:
+        yield from _check_target(node, path)
+    for key in child_keys(node):
+        if key not in _HYDRA_KEYS:
+            yield from _check_tree(child(node, key), f"{path}.{key}")
 
 
 def _check_target(node: DictConfig, path: str) -> Iterator[str]:

@@ -56,8 +56,9 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
     )
     callbacks = [build_callback(name, node) for name, node in (cfg.callbacks or {}).items() if node]
     # The schedule's first: it sets each stage's learning rate before LearningRateMonitor reads it.
-    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback(), RedactSecrets(secret_values(cfg))]
-    loggers = build_loggers(cfg, ctx)
+    secrets = secret_values(cfg)
+    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback(), RedactSecrets(secrets)]
+    loggers = build_loggers(cfg, ctx, secrets)
     if not loggers:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
@@ -108,7 +109,7 @@ def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, m
 _UNTAGGED = {"hydra", "local", "paths"}
 
 
-def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
+def build_loggers(cfg: DictConfig, ctx: RunContext, secrets: frozenset[str]) -> list[Logger]:
     loggers = []
     for name, node in (cfg.logger or {}).items():
         if not node:
@@ -120,6 +121,6 @@ def build_loggers(cfg: DictConfig, ctx: RunContext) -> list[Logger]:
             ]
             # other DDP ranks log nothing, and must not race rank 0 for the id file
             run_id = wandb_run_id(ctx.output_dir) if process_rank() == 0 else None
-            extra = {"id": run_id, "group": ctx.group, "tags": redact([*cfg.tags, *tags][:64], secret_values(cfg))}
+            extra = {"id": run_id, "group": ctx.group, "tags": redact([*cfg.tags, *tags][:64], secrets)}
         loggers.append(instantiate_section(node, f"logger.{name}", **extra))
     return loggers

@@ -59,7 +59,8 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
 
 
 def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: bool) -> dict[str, float]:
-    recorded = public_config(cfg)  # secrets redacted
+    secrets = secret_values(cfg)
+    recorded = public_config(cfg, secrets)
     if writes:
         (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(recorded))
     if cfg.extras.print_config and writes:
@@ -76,7 +77,7 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
         check_checkpoint_fits(exp.module, ckpt_path, "ckpt_path" if cfg.ckpt_path else "resume")
     trainable, total = count_parameters(exp.module)
     log.info(f"parameters: {trainable:,} trainable of {total:,}")
-    log_hyperparameters(exp, cfg, ctx)
+    log_hyperparameters(exp, cfg, ctx, secrets)
     metrics: dict[str, float] = {}
     try:
         if cfg.train:
@@ -163,7 +164,7 @@ def evaluation_weights(exp: Experiment, cfg: DictConfig, ckpt_path: str | None) 
     return None
 
 
-def log_hyperparameters(exp: Experiment, cfg: DictConfig, ctx: RunContext) -> None:
+def log_hyperparameters(exp: Experiment, cfg: DictConfig, ctx: RunContext, secrets: frozenset[str]) -> None:
     """The full resolved config, the overrides and the group choices, to every logger, secrets redacted
     (genlab.config.secrets)."""
     params = cast(dict[str, Any], OmegaConf.to_container(cfg, resolve=True))
@@ -172,6 +173,6 @@ def log_hyperparameters(exp: Experiment, cfg: DictConfig, ctx: RunContext) -> No
     if ctx.swept:
         # their own config columns, so that W&B's table and parallel coordinates compare a sweep's jobs at once
         params["sweep"] = dict(ctx.swept)
-    params = redact(params, secret_values(cfg))
+    params = redact(params, secrets)
     for logger in exp.trainer.loggers:
         logger.log_hyperparams(params)

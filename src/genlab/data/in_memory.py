@@ -84,7 +84,7 @@ class ResumableDataLoader(DataLoader):
         self._resume_at: tuple[int | None, int] | None = None  # (epoch, batches already trained on)
 
     def _epoch(self) -> int | None:
-        return getattr(self.sampler, "epoch", None)
+        return self.sampler.epoch if isinstance(self.sampler, EpochSampler) else None
 
     def __iter__(self) -> Iterator:  # type: ignore[override]  # a generator, not DataLoader's iterator class
         # A generator: this runs at the first batch, after Lightning has set the sampler's epoch.
@@ -103,7 +103,31 @@ class ResumableDataLoader(DataLoader):
         self._resume_at = (state.get("epoch"), int(state["batches_done"]))
 
 
-class EpochShuffleSampler(Sampler[int]):
+class EpochSampler(Sampler[int]):
+    """An order of ``num_samples`` indices that is a pure function of (seed, epoch): Lightning calls ``set_epoch``
+    at each epoch start, so a resumed run sees the same order as an uninterrupted one. Subclasses draw it from
+    ``generator()``."""
+
+    def __init__(self, seed: int, num_samples: int):
+        self.seed, self.num_samples, self.epoch = seed, num_samples, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def generator(self) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed + self.epoch)
+
+
+def cycled_orders(length: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` indices of ``range(length)``: fresh random orders of it, one after another, cut at ``count``."""
+    orders = [torch.randperm(length, generator=generator) for _ in range(math.ceil(count / length))]
+    return torch.cat(orders)[:count] if orders else torch.empty(0, dtype=torch.long)
+
+
+class EpochShuffleSampler(EpochSampler):
     """A random order that is a pure function of (seed, epoch), like DistributedSampler on one process.
 
     Lightning calls ``set_epoch`` at each epoch start, so a resumed run sees the same order in every epoch as an
@@ -112,21 +136,11 @@ class EpochShuffleSampler(Sampler[int]):
     """
 
     def __init__(self, length: int, seed: int, num_samples: int | None = None):
-        self.length, self.seed, self.epoch = length, seed, 0
-        self.num_samples = num_samples or length
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.num_samples
+        super().__init__(seed, num_samples or length)
+        self.length = length
 
     def __iter__(self) -> Iterator[int]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        orders = [
-            torch.randperm(self.length, generator=generator) for _ in range(math.ceil(self.num_samples / self.length))
-        ]
-        return iter(torch.cat(orders)[: self.num_samples].tolist())
+        return iter(cycled_orders(self.length, self.num_samples, self.generator()).tolist())
 
 
 class InMemoryDataModule(L.LightningDataModule):

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
-from genlab.data.splits import held_out_counts
+from genlab.data.splits import random_splits
 from genlab.errors import DataError
 
 TokenizerFactory = Callable[..., object]
@@ -75,11 +75,7 @@ class LanguageModelingDataModule(InMemoryDataModule):
         if not texts:
             raise DataError(f"{type(self).__name__}: the corpus has no non-empty texts")
         texts = enough_texts_to_split(texts)
-        order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
-        n_val, n_test = held_out_counts(
-            len(texts), {"data.val_size": self.val_size, "data.test_size": self.test_size}, "the corpus's texts"
-        )
-        index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+        index = random_splits(len(texts), self.val_size, self.test_size, self.split_seed, "the corpus's texts")
         self.texts = {split: [texts[i] for i in idx] for split, idx in index.items()}
         if self.tokenizer is None:  # a curriculum stage's own corpus gets the run's tokenizer beforehand
             self.tokenizer = self.tokenizer_factory(texts=self.texts["train"])

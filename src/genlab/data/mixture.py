@@ -2,38 +2,50 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 
 from genlab.core.protocols import ClassifiedData, LabelledData
-from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset, resumable_loader, run_seed
+from genlab.data.in_memory import (
+    EpochSampler,
+    InMemoryDataModule,
+    InMemoryDataset,
+    cycled_orders,
+    resumable_loader,
+    run_seed,
+)
 from genlab.errors import ConfigError, DataError
 
+TOO_FEW_SOURCES = "data=mixture needs two or more sources: add each with +data@data.sources.<name>=<data config>"
 
-class MixtureSampler(Sampler[int]):
+
+def first_source_setting(sources: object, key: str) -> object:
+    """data=mixture's ``input_shape`` and ``num_classes``, read from its first source's config."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if not isinstance(sources, DictConfig) or not sources:
+        raise ConfigError(TOO_FEW_SOURCES)
+    value = sources[next(iter(sources))][key]
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+
+
+class MixtureSampler(EpochSampler):
     """Indices into the concatenated training sets of several sources: each sample's source drawn with the given
     weights, then the source's next item in a fresh order of it (cycling). A pure function of (seed, epoch), like
     EpochShuffleSampler, so a resumed run draws exactly what an uninterrupted one would."""
 
     def __init__(self, lengths: Sequence[int], weights: Sequence[float], num_samples: int, seed: int):
-        self.lengths, self.num_samples, self.seed, self.epoch = list(lengths), num_samples, seed, 0
+        super().__init__(seed, num_samples)
+        self.lengths = list(lengths)
         self.weights = torch.tensor(weights, dtype=torch.float64)
         self.offsets = torch.tensor([0, *lengths[:-1]]).cumsum(0).tolist()
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.num_samples
-
     def __iter__(self) -> Iterator[int]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        generator = self.generator()
         sources = torch.multinomial(self.weights, self.num_samples, replacement=True, generator=generator)
         indices = torch.empty(self.num_samples, dtype=torch.long)
         for source, (length, offset) in enumerate(zip(self.lengths, self.offsets)):
             where = (sources == source).nonzero().flatten()
-            rounds = -(-len(where) // length) if len(where) else 0
-            order = torch.cat([torch.randperm(length, generator=generator) for _ in range(rounds)] or [torch.empty(0)])
-            indices[where] = order[: len(where)].long() + offset
+            indices[where] = cycled_orders(length, len(where), generator) + offset
         return iter(indices.tolist())
 
 
@@ -59,9 +71,7 @@ class MixtureDataModule(InMemoryDataModule):
     ):
         super().__init__()
         if len(sources) < 2:
-            raise ConfigError(
-                "data=mixture needs two or more sources: add each with +data@data.sources.<name>=<data config>"
-            )
+            raise ConfigError(TOO_FEW_SOURCES)
         for name, source in sources.items():
             if not isinstance(source, InMemoryDataModule):
                 raise ConfigError(

@@ -6,7 +6,7 @@ import torch
 
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.data.sequence_files import SequenceFile, Sequences
-from genlab.data.splits import held_out_counts
+from genlab.data.splits import held_out_counts, random_splits
 from genlab.errors import ConfigError, DataError
 
 Normalization = Literal["global", "per_series", "none"]
@@ -93,16 +93,13 @@ class SequencesDataModule(InMemoryDataModule):
     ) -> dict[str, InMemoryDataset]:
         if labels is None:
             raise _no_labels(self.source)
-        order = torch.randperm(len(values), generator=torch.Generator().manual_seed(self.split_seed)).numpy()
         if test is not None:  # the test series come from their own file: val from the source
+            order = torch.randperm(len(values), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
             (n_val,) = held_out_counts(len(values), {"data.val_size": self.val_size}, "the series")
             values, labels = np.concatenate([values, test.values]), np.concatenate([labels, test.labels])
-            index = {"val": order[:n_val], "test": np.arange(len(order), len(values)), "train": order[n_val:]}
+            index = {"val": order[:n_val], "test": list(range(len(order), len(values))), "train": order[n_val:]}
         else:
-            n_val, n_test = held_out_counts(
-                len(values), {"data.val_size": self.val_size, "data.test_size": self.test_size}, "the series"
-            )
-            index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+            index = random_splits(len(values), self.val_size, self.test_size, self.split_seed, "the series")
         if self.normalize == "per_series":
             values = (values - values.mean(axis=1, keepdims=True)) / (values.std(axis=1, keepdims=True) + 1e-8)
         elif self.normalize == "global":

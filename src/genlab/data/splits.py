@@ -15,3 +15,13 @@ def held_out_counts(total: int, sizes: dict[str, float], what: str) -> list[int]
             f"train on; lower them or give it more data"
         )
     return counts
+
+
+def random_splits(total: int, val_size: float, test_size: float, seed: int, what: str) -> dict[str, list[int]]:
+    """Indices of ``total`` examples in ``val``, ``test`` and ``train`` (``held_out_counts`` sizes), in a random
+    order that is a function of ``seed`` (``data.split_seed``) alone."""
+    import torch
+
+    order = torch.randperm(total, generator=torch.Generator().manual_seed(seed)).tolist()
+    n_val, n_test = held_out_counts(total, {"data.val_size": val_size, "data.test_size": test_size}, what)
+    return {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}

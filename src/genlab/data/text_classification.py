@@ -8,7 +8,7 @@ import torch
 
 from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.data.language_modeling import TokenizerFactory
-from genlab.data.splits import held_out_counts
+from genlab.data.splits import random_splits
 from genlab.data.text_corpora import read_labelled_files
 from genlab.errors import DataError
 
@@ -45,11 +45,7 @@ class TextClassificationDataModule(InMemoryDataModule):
             raise DataError(f"{type(self).__name__}: no examples")
         if max(labels) >= self.num_classes:
             raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {max(labels)}")
-        order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(self.split_seed)).tolist()
-        n_val, n_test = held_out_counts(
-            len(texts), {"data.val_size": self.val_size, "data.test_size": self.test_size}, "the labelled examples"
-        )
-        index = {"val": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+        index = random_splits(len(texts), self.val_size, self.test_size, self.split_seed, "the labelled examples")
         if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
             self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index["train"]])
         for split, idx in index.items():
