@@ -127,3 +127,17 @@ def test_recording_mistakes_are_one_line(tmp_path):
     (images / "a.png").write_bytes(b"png")
     with pytest.raises(Exception, match=r"no audio files \(.wav, .flac, .ogg\) in it; found .png \(1\)"):
         api.run(base(images, "trainer.fast_dev_run=true", "logger=none"), tmp_path / "run")
+
+
+def test_frames_that_do_not_cover_the_clip_are_named(recordings, tmp_path):
+    with pytest.raises(Exception, match=r"data.clip_seconds=2.0 but data.spectrogram.frames=32 cover only 0.496 s"):
+        api.run(
+            base(
+                recordings,
+                "data.clip_seconds=2.0",
+                "data.spectrogram.frames=32",
+                "trainer.fast_dev_run=true",
+                "logger=none",
+            ),
+            tmp_path / "run",
+        )

@@ -166,3 +166,13 @@ def test_a_mixture_killed_mid_epoch_resumes_to_identical_weights(digits_folder, 
     assert got["global_step"] == expected["global_step"] == 40
     for name, tensor in expected["state_dict"].items():
         assert torch.equal(got["state_dict"][name], tensor), name
+
+
+def test_sources_that_cannot_mix_are_one_line(digits_folder, tmp_path):
+    fast = ["trainer.fast_dev_run=true", "logger=none"]
+    with pytest.raises(ConfigError, match=r"data.sources.pngs has 10 classes, the first source 3; mix sources that"):
+        api.run(
+            mixture(digits_folder, "data.num_classes=3", "data.sources.sklearn.num_classes=3", *fast), tmp_path / "run"
+        )
+    with pytest.raises(ConfigError, match=r"data.weights=\{'sklearn': 0.0, 'pngs': 0.0\}: at least one source needs"):
+        api.run(mixture(digits_folder, "data.weights={sklearn:0.0,pngs:0.0}", *fast), tmp_path / "run")

@@ -214,3 +214,38 @@ def test_a_test_file_of_its_own_is_the_test_split(files, tmp_path):
     data.setup("fit")
     assert {split: len(data.splits[split]) for split in ("train", "val", "test")} == {"train": 54, "val": 6, "test": 60}
     assert data.class_names == SHAPES
+
+
+def test_more_sequence_mistakes_are_one_line(files, tmp_path):
+    """The readers' and the data module's other refusals, each naming the key or file."""
+    with pytest.raises(DataError, match=r"data.source.path=.*nowhere.csv: no such file"):
+        SequenceFile(str(tmp_path / "nowhere.csv")).read()
+    (tmp_path / "notes.txt").write_text("1,2,3")
+    with pytest.raises(DataError, match=r"notes.txt: not a sequence file \(.csv, .npy, .npz, .tsv, .ts\)"):
+        SequenceFile(str(tmp_path / "notes.txt")).read()
+    np.savez(tmp_path / "other.npz", values=np.zeros((2, 3)))
+    with pytest.raises(DataError, match=r"other.npz: no array 'x' in it \(arrays: values\)"):
+        SequenceFile(str(tmp_path / "other.npz")).read()
+    np.save(tmp_path / "objects.npy", np.array([[1, "a"]], dtype=object))
+    with pytest.raises(DataError, match=r"objects.npy: not a plain numeric array"):
+        SequenceFile(str(tmp_path / "objects.npy")).read()
+    (tmp_path / "ragged.ts").write_text("@classLabel true a\n@data\n1,2,3:1,2:a\n")
+    with pytest.raises(DataError, match=r"ragged.ts line 3: its dimensions have different lengths \(3, 2\)"):
+        SequenceFile(str(tmp_path / "ragged.ts")).read()
+    (tmp_path / "header.csv").write_text("a,b\n")
+    with pytest.raises(DataError, match=r"header.csv: no rows under the header"):
+        SequenceFile(str(tmp_path / "header.csv")).read()
+    source = ["data=sequences", f"data.source.path={files / 'series.ts'}", "trainer.fast_dev_run=true", "logger=none"]
+    with pytest.raises(GenlabError, match=r"data.normalize='both': use global, per_series or none"):
+        api.run([*source, "data.normalize=both"], tmp_path / "run")
+    with pytest.raises(GenlabError, match=r"data.horizon is set but data.context_length is not"):
+        api.run(["experiment=forecasting", *source[1:], "data.context_length=null"], tmp_path / "run")
+    (tmp_path / "test.tsv").write_text("square\t1\t2\n")
+    with pytest.raises(
+        DataError,
+        match=r"data.test_path=.*test.tsv: series of \[2, 1\] \[steps, features\], the source's are \[48, 2\]",
+    ):
+        api.run([*source, f"data.test_path={tmp_path / 'test.tsv'}"], tmp_path / "run")
+    np.save(tmp_path / "unlabelled.npy", np.zeros((3, 48, 2), dtype=np.float32))
+    with pytest.raises(DataError, match=r"unlabelled.npy: its series have no labels; the test split needs them"):
+        api.run([*source, f"data.test_path={tmp_path / 'unlabelled.npy'}"], tmp_path / "run")
