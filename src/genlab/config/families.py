@@ -39,15 +39,24 @@ FAMILIES: tuple[Family, ...] = (
             "audio_folder",
             "sequences",
             "mixture",
+            "hf_images",
+            "hf_audio",
         ),
         excluded=(("cnn", "sequences"),),
     ),
     Family("forecasting", ("ffn", "rnn", "transformer"), ("sequence_forecast",), preset="forecasting"),
-    Family("language_modeling", ("transformer_lm", "hf_causal"), ("fortunes", "text_files")),
-    Family("sequence_classification", ("hf_seqcls",), ("movie_reviews", "labelled_files")),
-    Family("diffusion", ("diffusion",), ("fashion_mnist", "digits", "cifar10", "image_folder"), preset="diffusion"),
+    Family("language_modeling", ("transformer_lm", "hf_causal"), ("fortunes", "text_files", "hf_text")),
+    Family("sequence_classification", ("hf_seqcls",), ("movie_reviews", "labelled_files", "hf_labelled_text")),
+    Family(
+        "diffusion",
+        ("diffusion",),
+        ("fashion_mnist", "digits", "cifar10", "image_folder", "hf_images"),
+        preset="diffusion",
+    ),
     Family("text_to_image", ("stable_diffusion",), (), preset="stable_diffusion"),
-    Family("audio_diffusion", ("audio_diffusion",), ("spoken_digits", "audio_folder"), preset="audio_diffusion"),
+    Family(
+        "audio_diffusion", ("audio_diffusion",), ("spoken_digits", "audio_folder", "hf_audio"), preset="audio_diffusion"
+    ),
     Family("text_to_audio", ("musicgen",), (), preset="musicgen"),
 )
 

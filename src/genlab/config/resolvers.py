@@ -62,6 +62,18 @@ def _sequence_outputs(source: object, horizon: int | None) -> int:
     return sequence_outputs(source, horizon)
 
 
+def _hf_classes(source: object, label_column: str | None) -> int:
+    from genlab.data.hf_columns import class_count
+
+    return class_count(source, label_column)
+
+
+def _hf_image_shape(source: object, image_column: str, channels: int, image_size: int | None) -> list[int]:
+    from genlab.data.hf_arrays import image_shape
+
+    return image_shape(source, image_column, channels, image_size)
+
+
 def _first_source(sources: object, key: str) -> object:
     from genlab.data.mixture import first_source_setting
 
@@ -95,6 +107,10 @@ def register_resolvers() -> None:
         # data=sequences / sequence_forecast: an example's [steps, features] and the net's outputs, from the file
         OmegaConf.register_new_resolver("genlab.sequence_shape", _sequence_shape)
         OmegaConf.register_new_resolver("genlab.sequence_outputs", _sequence_outputs)
+    if not OmegaConf.has_resolver("genlab.hf_classes"):
+        # data=hf_*: the classes of the dataset's label column and the shape of its images, read when composed
+        OmegaConf.register_new_resolver("genlab.hf_classes", _hf_classes)
+        OmegaConf.register_new_resolver("genlab.hf_image_shape", _hf_image_shape)
     if not OmegaConf.has_resolver("genlab.first_source"):
         OmegaConf.register_new_resolver("genlab.first_source", _first_source)
     if not OmegaConf.has_resolver("genlab.run_dir"):

@@ -4,6 +4,10 @@ from genlab.data.audio_folder import AudioFolderDataModule
 from genlab.data.cifar10 import CIFAR10DataModule
 from genlab.data.digits import DigitsDataModule
 from genlab.data.fashion_mnist import FashionMNISTDataModule
+from genlab.data.hf_arrays import HFAudioDataModule, HFImagesDataModule
+from genlab.data.hf_datasets import HFDatasetSource
+from genlab.data.hf_labelled_text import HFLabelledTextDataModule
+from genlab.data.hf_text import HFTextDataModule
 from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.image_folder import ImageFolderDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
@@ -24,6 +28,11 @@ __all__ = [
     "DigitsDataModule",
     "FashionMNISTDataModule",
     "FortunesDataModule",
+    "HFAudioDataModule",
+    "HFDatasetSource",
+    "HFImagesDataModule",
+    "HFLabelledTextDataModule",
+    "HFTextDataModule",
     "ImageClassificationDataModule",
     "ImageFolderDataModule",
     "LabelledFilesDataModule",

@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -30,28 +31,40 @@ def clip_frames(clip_seconds: float, sample_rate: int, hop_length: int) -> int:
     return math.ceil(clip_seconds * sample_rate / hop_length) + 1
 
 
-def read_waves(files: Sequence[Path], sample_rate: int, max_bad_files: float) -> tuple[list[np.ndarray], list[int]]:
-    """Mono float32 waveforms at ``sample_rate`` and the indices of the files read (unreadable ones are left out:
-    named in the log, or a one-line error past ``max_bad_files``, a share of all files)."""
+def read_wave(source: Path | BinaryIO, sample_rate: int) -> np.ndarray:
+    """One recording as a mono float32 waveform at ``sample_rate``. Raises ``UnreadableAudio`` for a file that
+    soundfile cannot decode, or an empty one."""
     import librosa
     import soundfile
 
+    try:
+        wave, rate = soundfile.read(source, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as e:
+        raise UnreadableAudio(str(e)) from None
+    if len(wave) == 0:
+        raise UnreadableAudio("no samples")
+    mono = wave.mean(axis=1)
+    if rate != sample_rate:
+        mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate)
+    return mono.astype(np.float32)
+
+
+class UnreadableAudio(Exception):
+    """A file that is not audio soundfile reads, a damaged one or an empty one."""
+
+
+def read_waves(files: Sequence[Path], sample_rate: int, max_bad_files: float) -> tuple[list[np.ndarray], list[int]]:
+    """Mono float32 waveforms at ``sample_rate`` and the indices of the files read (unreadable ones are left out:
+    named in the log, or a one-line error past ``max_bad_files``, a share of all files)."""
     waves: list[np.ndarray] = []
     kept: list[int] = []
     bad: list[Path] = []
     for index, path in enumerate(files):
         try:
-            wave, rate = soundfile.read(path, dtype="float32", always_2d=True)
-        except (soundfile.LibsndfileError, RuntimeError, OSError):
+            waves.append(read_wave(path, sample_rate))
+        except UnreadableAudio:
             bad.append(path)
             continue
-        if len(wave) == 0:
-            bad.append(path)
-            continue
-        mono = wave.mean(axis=1)
-        if rate != sample_rate:
-            mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate)
-        waves.append(mono.astype(np.float32))
         kept.append(index)
     unreadable_files(bad, len(files), max_bad_files, "audio")
     return waves, kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -41,30 +41,54 @@ def image_folder_shape(root: str, channels: int, image_size: int | None) -> list
     return [int(channels), height, width]
 
 
+def image_mode(channels: int) -> str:
+    """PIL's mode for ``data.channels``."""
+    mode = {1: "L", 3: "RGB"}.get(channels)
+    if mode is None:
+        raise DataError(f"data.channels={channels}: use 1 (grayscale) or 3 (colour)")
+    return mode
+
+
+def decode_image(source: Path | BinaryIO, mode: str, image_size: int | None) -> np.ndarray:
+    """One image as uint8 [H, W] (gray) or [H, W, 3], resized and centre-cropped to ``image_size`` if given.
+    Raises ``UnreadableImage`` for a file that is not an image PIL can decode."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(source) as opened:
+            image = opened.convert(mode)
+            image.load()
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise UnreadableImage(str(e)) from None
+    if image_size is not None:
+        image = _resized_center_crop(image, image_size)
+    return np.asarray(image, dtype=np.uint8)
+
+
+class UnreadableImage(Exception):
+    """A file that is not an image, or a damaged one."""
+
+
+def channels_first(images: np.ndarray) -> np.ndarray:
+    """[N, H, W] (gray) or [N, H, W, C] as [N, C, H, W]."""
+    return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+
+
 def decode_images(
     files: Sequence[Path], channels: int, image_size: int | None, max_bad_files: float
 ) -> tuple[np.ndarray, list[int]]:
     """The images as uint8 [N, channels, H, W] and the indices of those decoded (unreadable files are left out:
     named in the log, or a one-line error past ``max_bad_files``, a share of all files)."""
-    from PIL import Image, UnidentifiedImageError
-
-    mode = {1: "L", 3: "RGB"}.get(channels)
-    if mode is None:
-        raise DataError(f"data.channels={channels}: use 1 (grayscale) or 3 (colour)")
+    mode = image_mode(channels)
     arrays: list[np.ndarray] = []
     kept: list[int] = []
     bad: list[Path] = []
     for index, path in enumerate(files):
         try:
-            with Image.open(path) as opened:
-                image = opened.convert(mode)
-                image.load()
-        except (UnidentifiedImageError, OSError, ValueError):
+            array = decode_image(path, mode, image_size)
+        except UnreadableImage:
             bad.append(path)
             continue
-        if image_size is not None:
-            image = _resized_center_crop(image, image_size)
-        array = np.asarray(image, dtype=np.uint8)
         if arrays and array.shape != arrays[0].shape:
             raise DataError(
                 f"data.image_size=null but the images differ in size ({files[kept[0]].name} is "
@@ -74,8 +98,7 @@ def decode_images(
         arrays.append(array)
         kept.append(index)
     unreadable_files(bad, len(files), max_bad_files, "images")
-    images = np.stack(arrays)
-    return (images[:, None] if channels == 1 else images.transpose(0, 3, 1, 2)), kept
+    return channels_first(np.stack(arrays)), kept
 
 
 def _resized_center_crop(image: Image.Image, size: int) -> Image.Image:

@@ -1,0 +1,177 @@
+"""Text from a ``datasets`` dataset (genlab.data.hf_datasets) for language modeling, at any size: tokenized by
+``datasets.map`` into its Arrow cache, each split's token ids then kept in one memory-mapped ``.npy`` file, so memory
+use does not grow with the corpus; or, with ``source.streaming``, read, tokenized and packed on the fly."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch.utils.data import DataLoader, Dataset
+
+from genlab.data.hf_datasets import SPLITS, HFDatasetSource, check_columns, fingerprint, split_datasets
+from genlab.data.in_memory import InMemoryDataModule, run_seed
+from genlab.data.language_modeling import TokenizerFactory
+from genlab.data.token_blocks import (
+    FiniteTokenBlocks,
+    StreamedTokenBlocks,
+    StreamLoader,
+    TokenBlocks,
+    packed_blocks,
+    read_token_file,
+    write_token_file,
+)
+from genlab.errors import ConfigError
+
+log = logging.getLogger("genlab")
+_BATCH = 1000  # texts tokenized and written at a time
+
+
+class HFTextDataModule(InMemoryDataModule):
+    """A ``datasets`` text column as a language-modeling corpus: each text followed by the end-of-sequence token,
+    packed into ``block_size + 1`` token blocks. A trained tokenizer (data/tokenizer=bpe|char) learns from the
+    first ``tokenizer_texts`` training texts. Streamed, an epoch is ``steps_per_epoch`` batches and the training
+    texts are reshuffled each pass through a buffer of ``shuffle_buffer`` texts (0: in order)."""
+
+    def __init__(
+        self,
+        source: HFDatasetSource,
+        tokenizer: TokenizerFactory,
+        text_column: str = "text",
+        block_size: int = 128,
+        batch_size: int = 32,
+        val_size: float = 0.05,
+        test_size: float = 0.05,
+        split_seed: int = 0,
+        tokenizer_texts: int = 20000,
+        steps_per_epoch: int = 1000,
+        shuffle_buffer: int = 10000,
+        cache_dir: str | None = None,
+        num_workers: int = 0,
+    ):
+        super().__init__()
+        if source.streaming and num_workers:
+            raise ConfigError(
+                "data.num_workers: a streamed dataset is read in the training process (its position is what a "
+                "checkpoint saves); set data.num_workers=0"
+            )
+        self.source, self.tokenizer_factory, self.text_column = source, tokenizer, text_column
+        self.block_size, self.batch_size = block_size, batch_size
+        self.val_size, self.test_size, self.split_seed = val_size, test_size, split_seed
+        self.tokenizer_texts, self.steps_per_epoch, self.shuffle_buffer = (
+            tokenizer_texts,
+            steps_per_epoch,
+            shuffle_buffer,
+        )
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else Path(tempfile.gettempdir()) / "genlab-cache"
+        self.num_workers = num_workers
+        self.tokenizer: Any = None  # a Hugging Face tokenizer once set up (or set by a curriculum)
+        self.blocks: dict[str, Dataset] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.blocks:
+            return
+        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed)
+        check_columns(splits["train"], {"text_column": self.text_column}, self.source)
+        if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
+            self.tokenizer = self.tokenizer_factory(texts=self._first_texts(splits["train"]))
+        if self.source.streaming:
+            train = splits["train"]
+            self.blocks["train"] = StreamedTokenBlocks(
+                lambda n: self._stream_blocks(train, n), self.steps_per_epoch * self.batch_size
+            )
+            for split in ("val", "test"):
+                held_out = splits[split]
+                self.blocks[split] = FiniteTokenBlocks(functools.partial(self._stream_blocks, held_out, None))
+            return
+        for split in SPLITS:
+            stream = read_token_file(self._token_file(splits[split], split))
+            blocks = TokenBlocks(stream, self.block_size, f"the {split} split of {self.source.describe()}")
+            log.info(f"data: {split} split {len(stream):,} tokens, {len(blocks):,} blocks")
+            self.blocks[split] = blocks
+
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        return self.tokenizer([str(t) for t in texts], add_special_tokens=False)["input_ids"]
+
+    def _first_texts(self, train: Any) -> list[str]:
+        texts: list[str] = []
+        for batch in train.iter(batch_size=_BATCH):
+            texts += [str(t) for t in batch[self.text_column] if t and str(t).strip()]
+            if len(texts) >= self.tokenizer_texts:
+                break
+        return texts[: self.tokenizer_texts]
+
+    def _token_file(self, dataset: Any, split: str) -> Path:
+        """The split's token ids in a ``.npy`` file, made once per (data, tokenizer) and then read from the cache."""
+        key = fingerprint(
+            dataset._fingerprint,
+            self.tokenizer.backend_tokenizer.to_str(),
+            self.text_column,
+            self.tokenizer.eos_token_id,
+        )
+        path = self.cache_dir / "token_streams" / f"{key}.npy"
+        if path.is_file():
+            return path
+        map_file = self.cache_dir / "hf_map" / f"{key}.arrow"
+        map_file.parent.mkdir(parents=True, exist_ok=True)
+        tokenized = dataset.map(
+            lambda batch: {
+                "input_ids": (ids := self._encode(batch[self.text_column])),
+                "length": [len(i) + 1 for i in ids],
+            },
+            batched=True,
+            batch_size=_BATCH,
+            remove_columns=dataset.column_names,
+            new_fingerprint=key,
+            cache_file_name=str(map_file),
+            desc=f"data: tokenizing the {split} split",
+        )
+        import pyarrow.compute as pc
+
+        total = int(pc.sum(tokenized.data.column("length")).as_py() or 0)
+        batches = (batch["input_ids"] for batch in tokenized.iter(batch_size=_BATCH))
+        write_token_file(path, total, batches, int(self.tokenizer.eos_token_id))
+        return path
+
+    def _stream_blocks(self, dataset: Any, pass_number: int | None) -> Iterator[np.ndarray]:
+        """The blocks of one pass over a streamed split (training passes reshuffled by the run's seed and pass)."""
+        if pass_number is not None and self.shuffle_buffer:
+            dataset = dataset.shuffle(seed=run_seed() % 2**32 + pass_number, buffer_size=self.shuffle_buffer)
+        texts = (batch[self.text_column] for batch in dataset.iter(batch_size=_BATCH))
+        return packed_blocks(texts, self._encode, int(self.tokenizer.eos_token_id), self.block_size)
+
+    def split_dataset(self, name: str) -> Any:
+        return self.blocks[name]
+
+    def train_items(self) -> int:
+        if self.source.streaming:
+            raise ConfigError(
+                "schedule=curriculum orders a dataset's blocks, which a stream does not have; set data.source.streaming=false"
+            )
+        return len(self.blocks["train"])  # type: ignore[arg-type]
+
+    def train_subset(self, indices: Sequence[int]) -> Any:
+        train = self.blocks["train"]
+        assert isinstance(train, TokenBlocks)
+        return train.subset(indices)
+
+    def train_loader(self, dataset: Any, num_samples: int | None = None) -> DataLoader:
+        if isinstance(dataset, StreamedTokenBlocks):
+            return StreamLoader(dataset, batch_size=self.batch_size)
+        return super().train_loader(dataset, num_samples)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._held_out_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._held_out_loader("test")
+
+    def _held_out_loader(self, split: str) -> DataLoader:
+        if self.source.streaming:
+            return DataLoader(self.blocks[split], batch_size=self.batch_size)
+        return super().val_dataloader() if split == "val" else super().test_dataloader()
