@@ -45,7 +45,7 @@ class HFArrayDataModule(ImageClassificationDataModule):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        no_streaming(source, type(self).__name__)
+        no_streaming(source)
         self.source, self.input_column, self.label_column = source, input_column, label_column
         self.test_size, self.max_bad_files = test_size, max_bad_files
         self.class_names = ()
@@ -61,10 +61,8 @@ class HFArrayDataModule(ImageClassificationDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed)
-        check_columns(
-            splits["train"], {self.input_key: self.input_column, "label_column": self.label_column}, self.source
-        )
+        columns = {self.input_key: self.input_column, "label_column": self.label_column}
+        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed, columns)
         self.class_names = class_names(self.source, self.label_column)
         if len(self.class_names) != self.num_classes:
             raise DataError(

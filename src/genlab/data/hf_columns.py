@@ -18,6 +18,7 @@ LABEL = "label"  # the column of class indices genlab's encodings write
 def class_names(source: HFDatasetSource, label_column: str | None) -> tuple[str, ...]:
     """The classes of ``label_column`` over all of the dataset's splits: a ``ClassLabel``'s names; integer labels
     0..max as their numbers; other values (strings) in sorted order. No label column: one class, the dataset's."""
+    no_streaming(source)
     if label_column is None:
         return (source.path.rstrip("/").split("/")[-1],)
     splits = source.load()
@@ -55,9 +56,12 @@ def label_encoder(names: Sequence[str], is_class_label: bool) -> Callable[[list]
     return lambda values: [index[str(v)] for v in values]
 
 
-def no_streaming(source: HFDatasetSource, data: str) -> None:
+def no_streaming(source: HFDatasetSource) -> None:
     if source.streaming:
-        raise ConfigError(f"data.source.streaming=true: data={data} reads its dataset whole; only data=hf_text streams")
+        raise ConfigError(
+            "data.source.streaming=true: only data=hf_text streams; labelled data (data=hf_labelled_text|hf_images|"
+            "hf_audio) is read whole, memory-mapped; set data.source.streaming=false"
+        )
 
 
 class ArrowRows(Dataset):

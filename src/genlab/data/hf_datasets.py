@@ -205,14 +205,16 @@ def check_columns(
 
 
 def split_datasets(
-    source: HFDatasetSource, val_size: float, test_size: float, split_seed: int
+    source: HFDatasetSource, val_size: float, test_size: float, split_seed: int, columns: Mapping[str, str | None]
 ) -> dict[str, Dataset | IterableDataset]:
     """train, val and test: the dataset's own splits where it has them, the others drawn from its training split
-    (at random by ``split_seed``; in a stream, the first examples). Selecting keeps the Arrow data where it is."""
+    (at random by ``split_seed``; in a stream, the first examples). Selecting keeps the Arrow data where it is.
+    ``columns`` ({config key: column}) are the columns the data module reads: checked first."""
     import torch
 
     splits = source.load()
     train = splits["train"]
+    check_columns(train, columns, source)
     missing = {
         f"data.{split}_size": size for split, size in (("val", val_size), ("test", test_size)) if split not in splits
     }

@@ -15,7 +15,7 @@ from genlab.data.hf_columns import (
     label_encoder,
     no_streaming,
 )
-from genlab.data.hf_datasets import SPLITS, HFDatasetSource, check_columns, fingerprint, split_datasets
+from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, split_datasets
 from genlab.data.in_memory import InMemoryDataModule
 from genlab.data.language_modeling import TokenizerFactory
 from genlab.errors import DataError
@@ -43,7 +43,7 @@ class HFLabelledTextDataModule(InMemoryDataModule):
         num_workers: int = 0,
     ):
         super().__init__()
-        no_streaming(source, "hf_labelled_text")
+        no_streaming(source)
         self.source, self.tokenizer_factory = source, tokenizer
         self.text_column, self.label_column = text_column, label_column
         self.num_classes, self.max_length, self.batch_size = num_classes, max_length, batch_size
@@ -55,9 +55,9 @@ class HFLabelledTextDataModule(InMemoryDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed)
+        columns = {"text_column": self.text_column, "label_column": self.label_column}
+        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed, columns)
         train = splits["train"]
-        check_columns(train, {"text_column": self.text_column, "label_column": self.label_column}, self.source)
         self.class_names = class_names(self.source, self.label_column)
         if len(self.class_names) != self.num_classes:
             raise DataError(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import DataLoader, Dataset
 
-from genlab.data.hf_datasets import SPLITS, HFDatasetSource, check_columns, fingerprint, split_datasets
+from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, split_datasets
 from genlab.data.in_memory import InMemoryDataModule, run_seed
 from genlab.data.language_modeling import TokenizerFactory
 from genlab.data.token_blocks import (
@@ -76,8 +76,8 @@ class HFTextDataModule(InMemoryDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.blocks:
             return
-        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed)
-        check_columns(splits["train"], {"text_column": self.text_column}, self.source)
+        columns = {"text_column": self.text_column}
+        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed, columns)
         if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
             self.tokenizer = self.tokenizer_factory(texts=self._first_texts(splits["train"]))
         if self.source.streaming:
