@@ -105,6 +105,25 @@ def series_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def audio_parquet(audio_root, tmp_path_factory) -> Path:
+    """The recordings as a parquet file with an Audio column (bytes) and a ClassLabel, as hub datasets store them."""
+    from datasets import Audio, ClassLabel, Dataset
+
+    files = sorted(audio_root.glob("*/*.wav"))
+    names = sorted({f.parent.name for f in files})
+    rows = Dataset.from_dict(
+        {
+            "audio": [{"bytes": f.read_bytes(), "path": f.name} for f in files],
+            "label": [names.index(f.parent.name) for f in files],
+        }
+    )
+    rows = rows.cast_column("audio", Audio(decode=False)).cast_column("label", ClassLabel(names=names))
+    path = tmp_path_factory.mktemp("audio_parquet") / "recordings.parquet"
+    rows.to_parquet(path)
+    return path
+
+
 def data_overrides(
     data: str,
     cifar_root: Path,
@@ -113,7 +132,23 @@ def data_overrides(
     image_root: Path | None = None,
     audio_root: Path | None = None,
     series_file: Path | None = None,
+    audio_parquet: Path | None = None,
 ) -> list[str]:
+    if data == "hf_text":
+        return [
+            "data.source.path=json",
+            f"data.source.data_files={text_file}",
+            "data.block_size=32",
+            "data.tokenizer.vocab_size=300",
+        ]
+    if data == "hf_labelled_text":
+        files = [f"data.source.data_files={labelled_file}", "data.text_column=review", "data.label_column=sentiment"]
+        return ["data.source.path=csv", *files]
+    if data == "hf_images":
+        return ["data.source.path=imagefolder", f"data.source.data_dir={image_root}", "data.image_size=16"]
+    if data == "hf_audio":
+        files = [f"data.source.data_files={audio_parquet}", "data.clip_seconds=0.49", "data.spectrogram.n_mels=32"]
+        return ["data.source.path=parquet", *files]
     if data in ("sequences", "sequence_forecast"):
         source = [f"data.source.path={series_file}", "data.source.series_column=id", "data.source.time_column=step"]
         if data == "sequences":
@@ -161,6 +196,7 @@ def test_model_on_data_fast_dev_run(
     image_root,
     audio_root,
     series_file,
+    audio_parquet,
     tiny_llama,
     tiny_bert_zip,
 ):
@@ -169,7 +205,7 @@ def test_model_on_data_fast_dev_run(
         f"model={model}",
         f"data={data}",
         *FAST,
-        *data_overrides(data, cifar_root, text_file, labelled_file, image_root, audio_root, series_file),
+        *data_overrides(data, cifar_root, text_file, labelled_file, image_root, audio_root, series_file, audio_parquet),
     ]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
         overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]
