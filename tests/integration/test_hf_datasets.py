@@ -285,3 +285,28 @@ def test_a_streamed_run_killed_mid_epoch_resumes_to_identical_weights(tmp_path):
     assert got["global_step"] == expected["global_step"] == 20
     for name, tensor in expected["state_dict"].items():
         assert torch.equal(got["state_dict"][name], tensor), name
+
+
+def test_a_curriculum_orders_arrow_images_by_complexity(tmp_path):
+    from test_image_folder import write_images
+
+    from genlab.schedules.difficulty import ImageComplexity
+
+    write_images(tmp_path / "patterns", per_class=10)
+    overrides = [
+        "data=hf_images",
+        "data.source.path=imagefolder",
+        f"data.source.data_dir={tmp_path / 'patterns'}",
+        "data.image_size=12",
+        f"paths.cache_dir={tmp_path / 'cache'}",
+        "logger=none",
+    ]
+    data = built_data(overrides, tmp_path / "built")
+    train = data.split_dataset("train")
+    images, _ = train.__getitems__(list(range(len(train))))
+    smooth = (images[..., :, 1:] - images[..., :, :-1]).abs().mean(dim=(1, 2, 3))
+    smooth += (images[..., 1:, :] - images[..., :-1, :]).abs().mean(dim=(1, 2, 3))
+    assert torch.allclose(ImageComplexity()(data, None), smooth)
+    api.run(
+        [*overrides, "experiment=curriculum_fashion", "data=hf_images", "trainer.fast_dev_run=true"], tmp_path / "run"
+    )

@@ -66,6 +66,15 @@ class CurriculumData(Protocol):
 
 
 @runtime_checkable
+class BatchedRows(Protocol):
+    """A split whose rows are fetched a batch at a time (a tuple of tensors for a list of indices)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]: ...
+
+
+@runtime_checkable
 class TextLengthData(CurriculumData, Protocol):
     """Text data that knows each training item's length in tokens (TextLength difficulty)."""
 

@@ -6,11 +6,12 @@ float tensor with one score per training item (``datamodule.train_items()``).
 
 import copy
 import logging
+from collections.abc import Iterator
 
 import lightning as L
 import torch
 
-from genlab.core.protocols import ExampleLossTask, TextLengthData
+from genlab.core.protocols import BatchedRows, ExampleLossTask, TextLengthData
 from genlab.errors import ConfigError
 
 log = logging.getLogger("genlab")
@@ -33,15 +34,23 @@ class ImageComplexity:
     hard."""
 
     def __call__(self, datamodule: L.LightningDataModule, module: L.LightningModule) -> torch.Tensor:
-        images = datamodule.split_dataset("train").tensors[0]
-        if images.dim() != 4:
-            raise ConfigError(
-                f"schedule.difficulty=ImageComplexity needs images [N, C, H, W]; {type(datamodule).__name__} holds "
-                f"{list(images.shape)} (texts: genlab.schedules.difficulty.TextLength)"
-            )
-        across = (images[..., :, 1:] - images[..., :, :-1]).abs().mean(dim=(1, 2, 3))
-        down = (images[..., 1:, :] - images[..., :-1, :]).abs().mean(dim=(1, 2, 3))
-        return across + down
+        scores = []
+        for images, *_ in row_batches(datamodule.split_dataset("train"), 1024):
+            if images.dim() != 4:
+                raise ConfigError(
+                    f"schedule.difficulty=ImageComplexity needs images [N, C, H, W]; {type(datamodule).__name__} "
+                    f"holds {list(images.shape[1:])} an example (texts: genlab.schedules.difficulty.TextLength)"
+                )
+            across = (images[..., :, 1:] - images[..., :, :-1]).abs().mean(dim=(1, 2, 3))
+            down = (images[..., 1:, :] - images[..., :-1, :]).abs().mean(dim=(1, 2, 3))
+            scores.append(across + down)
+        return torch.cat(scores)
+
+
+def row_batches(rows: BatchedRows, size: int) -> Iterator[tuple[torch.Tensor, ...]]:
+    """The rows of a split, ``size`` at a time, in order (held in memory or read from Arrow files alike)."""
+    for start in range(0, len(rows), size):
+        yield rows.__getitems__(list(range(start, min(start + size, len(rows)))))
 
 
 class ReferenceLoss:
@@ -67,7 +76,7 @@ class ReferenceLoss:
         load_net_weights(reference.net, self.checkpoint, key="schedule.difficulty.checkpoint")
         losses = []
         with torch.no_grad():
-            for start in range(0, len(rows), self.batch_size):
-                losses.append(reference.example_losses(rows[start : start + self.batch_size]).float())
+            for batch in row_batches(rows, self.batch_size):
+                losses.append(reference.example_losses(batch).float())
         log.info(f"difficulty: reference loss of {self.checkpoint} on {len(rows):,} training examples")
         return torch.cat(losses)
