@@ -67,6 +67,10 @@ def test_a_mixture_trains_and_reports_each_source(digits_folder, tmp_path):
     with (run / "csv" / "metrics.csv").open() as f:
         rows = [r for r in csv.DictReader(f) if r.get("val/sklearn/loss")]
     assert len(rows) == 3 and all(float(r["val/pngs/loss"]) > 0 for r in rows)
+    # accuracy per source too: the overall one is their mean weighted by the sources' sizes, so between them
+    for r in rows:
+        per_source = [float(r[f"val/{name}/acc"]) for name in ("sklearn", "pngs")]
+        assert min(per_source) - 1e-6 <= float(r["val/acc"]) <= max(per_source) + 1e-6
     # an epoch is num_samples long: 2000 / 64 batches
     assert {int(r["step"]) for r in rows} == {31, 63, 95}
 

@@ -41,6 +41,10 @@ class Classification(StagedTask):
         return self.net(x)
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        return self._scored(batch, stage)[0]
+
+    def _scored(self, batch: tuple[torch.Tensor, ...], stage: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(loss, logits, targets) of a batch, with the stage's metrics updated."""
         *inputs, y = batch
         logits = self(*inputs)
         smoothing = self.hparams["label_smoothing"] if stage == "train" else 0.0
@@ -48,7 +52,11 @@ class Classification(StagedTask):
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
         getattr(self, f"{stage}_acc").update(logits.detach(), y)
         getattr(self, f"{stage}_f1").update(logits.detach(), y)
-        return loss
+        return loss, logits, y
+
+    def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        loss, logits, y = self._scored(batch, "val")
+        self.log_source_loss(loss, dataloader_idx, len(y), acc=(logits.argmax(dim=-1) == y).float().mean())
 
     def _log_epoch(self, stage: str) -> None:
         for name in ("loss", "acc", "f1"):

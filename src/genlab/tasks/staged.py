@@ -49,13 +49,23 @@ class StagedTask(L.LightningModule):
         loss = self._step(batch, "val")
         self.log_source_loss(loss, dataloader_idx)
 
-    def log_source_loss(self, loss: torch.Tensor, dataloader_idx: int) -> None:
-        """With mixed data (data=mixture), each validation loader is a source: its loss as ``val/<source>/loss``
-        beside the overall metrics."""
+    def log_source_loss(
+        self, loss: torch.Tensor, dataloader_idx: int, batch_size: int | None = None, **more: torch.Tensor
+    ) -> None:
+        """With mixed data (data=mixture), each validation loader is a source: its loss (and ``more`` batch means,
+        e.g. ``acc``) as ``val/<source>/<name>`` beside the overall metrics, averaged over the source's examples."""
         datamodule = self.trainer.datamodule if self._trainer is not None else None  # type: ignore[attr-defined]
         if isinstance(datamodule, MixedData):
-            name = datamodule.source_names[dataloader_idx]
-            self.log(f"val/{name}/loss", loss.detach(), on_step=False, on_epoch=True, add_dataloader_idx=False)
+            source = datamodule.source_names[dataloader_idx]
+            for name, value in {"loss": loss, **more}.items():
+                self.log(
+                    f"val/{source}/{name}",
+                    value.detach(),
+                    on_step=False,
+                    on_epoch=True,
+                    add_dataloader_idx=False,
+                    batch_size=batch_size,
+                )
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
