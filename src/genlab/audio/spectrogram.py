@@ -42,6 +42,9 @@ class MelSpectrogram:
         self.dynamic_range_db = dynamic_range_db
         self.griffin_lim_iters = griffin_lim_iters
 
+    def __repr__(self) -> str:  # its settings: a cache of decoded spectrograms is keyed by them
+        return f"MelSpectrogram({', '.join(f'{k}={v!r}' for k, v in sorted(vars(self).items()))})"
+
     @property
     def num_samples(self) -> int:
         """Samples in a clip: exactly ``frames`` centred STFT frames."""

@@ -7,12 +7,15 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from genlab.data.file_folders import LabelledFolder, scan_folder, unreadable_files
-from genlab.errors import DataError
+from genlab.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from genlab.audio.spectrogram import MelSpectrogram
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -29,6 +32,15 @@ def audio_folder_classes(root: str) -> int:
 def clip_frames(clip_seconds: float, sample_rate: int, hop_length: int) -> int:
     """Spectrogram frames that cover ``clip_seconds``: ``data.spectrogram.frames`` of data=audio_folder."""
     return math.ceil(clip_seconds * sample_rate / hop_length) + 1
+
+
+def check_clip_length(spectrogram: MelSpectrogram, clip_seconds: float | None) -> None:
+    """The spectrogram's frames must cover ``data.clip_seconds`` (they follow it unless set by hand)."""
+    if clip_seconds is not None and spectrogram.seconds + 1 / spectrogram.sample_rate < clip_seconds:
+        raise ConfigError(
+            f"data.clip_seconds={clip_seconds} but data.spectrogram.frames={spectrogram.frames} cover only "
+            f"{spectrogram.seconds:.3f} s; leave data.spectrogram.frames to follow data.clip_seconds"
+        )
 
 
 def read_wave(source: Path | BinaryIO, sample_rate: int) -> np.ndarray:

@@ -5,9 +5,8 @@ from typing import Any
 import numpy as np
 
 from genlab.audio.spectrogram import MelSpectrogram, normalize_peak
-from genlab.data.audio_files import read_waves, scan_audio_folder, speaker_of
+from genlab.data.audio_files import check_clip_length, read_waves, scan_audio_folder, speaker_of
 from genlab.data.folder_data import FolderDataModule
-from genlab.errors import ConfigError
 
 
 class AudioFolderDataModule(FolderDataModule):
@@ -28,11 +27,7 @@ class AudioFolderDataModule(FolderDataModule):
         max_bad_files: float = 0.0,
         **kwargs: Any,
     ):
-        if clip_seconds is not None and spectrogram.seconds + 1 / spectrogram.sample_rate < clip_seconds:
-            raise ConfigError(
-                f"data.clip_seconds={clip_seconds} but data.spectrogram.frames={spectrogram.frames} cover only "
-                f"{spectrogram.seconds:.3f} s; leave data.spectrogram.frames to follow data.clip_seconds"
-            )
+        check_clip_length(spectrogram, clip_seconds)
         super().__init__(scan_audio_folder(root), input_shape=input_shape, num_classes=num_classes, **kwargs)
         self.spectrogram, self.speaker_regex, self.max_bad_files = spectrogram, speaker_regex, max_bad_files
 

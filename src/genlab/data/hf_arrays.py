@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from genlab.audio.spectrogram import MelSpectrogram, normalize_peak
-from genlab.data.audio_files import UnreadableAudio, read_wave
+from genlab.data.audio_files import UnreadableAudio, check_clip_length, read_wave
 from genlab.data.file_folders import unreadable_files
 from genlab.data.hf_columns import LABEL, ArrowRows, class_names, encoded, is_class_label, label_encoder, no_streaming
 from genlab.data.hf_datasets import SPLITS, HFDatasetSource, check_columns, fingerprint, source_of, split_datasets
@@ -34,6 +34,8 @@ class HFArrayDataModule(ImageClassificationDataModule):
 
     input_key = "input_column"  # the config key that names the decoded column
     kind = "examples"
+    stored_dtype = "float32"  # of the decoded arrays in the Arrow cache
+    scale = 1.0  # stored inputs / scale are the values in [0, 1] that data.mean and data.std refer to
 
     def __init__(
         self,
@@ -80,7 +82,7 @@ class HFArrayDataModule(ImageClassificationDataModule):
 
         data = self._undecoded(data)
         labels = label_encoder(self.class_names, is_class_label(data, self.label_column)) if self.label_column else None
-        dtype = "uint8" if self.kind == "images" else "float32"
+        dtype = self.stored_dtype
         empty = np.zeros(self.input_shape, dtype=dtype)
 
         def encode(batch: dict) -> dict:
@@ -113,8 +115,16 @@ class HFArrayDataModule(ImageClassificationDataModule):
             batch_size=_BATCH,
         )
 
+    def stored_feature(self) -> type:
+        """The ``datasets`` feature (Image, Audio) whose values ``decode`` takes as stored."""
+        raise NotImplementedError
+
     def _undecoded(self, data: Any) -> Any:
-        """The dataset with its input column as stored (bytes or a path): genlab decodes it itself."""
+        """The dataset with its input column as stored (bytes or a path): genlab decodes it itself, as it decodes
+        files (datasets would decode audio through torchcodec)."""
+        feature = self.stored_feature()
+        if data.features and isinstance(data.features[self.input_column], feature):
+            return data.cast_column(self.input_column, feature(decode=False))
         return data
 
     def _check_readable(self, decoded: dict[str, Any]) -> None:
@@ -127,27 +137,25 @@ class HFArrayDataModule(ImageClassificationDataModule):
         unreadable_files(bad, total, self.max_bad_files, self.kind)
 
     def _channel_stats(self, train: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Per-channel mean and std of the training inputs (``mean``/``std`` where set), a batch at a time."""
+        """Per-channel mean and std in the stored inputs' units: ``data.mean``/``data.std`` (which refer to values
+        in [0, 1]) where set, else the training split's, summed a batch at a time."""
         channels = self.input_shape[0]
-        total, squares, count = np.zeros(channels), np.zeros(channels), 0
-        if self.mean is None or self.std is None:
+        mean, std = self.mean, self.std
+        if mean is None or std is None:
+            sums, count = np.zeros((2, channels)), 0
             for batch in train.with_format("numpy", columns=[INPUTS]).iter(batch_size=1024):
                 x = batch[INPUTS].astype(np.float64) / self.scale
-                total += x.sum(axis=(0, 2, 3))
-                squares += (x**2).sum(axis=(0, 2, 3))
-                count += x.shape[0] * x.shape[2] * x.shape[3]
-        mean = np.asarray(self.mean, dtype=np.float64) if self.mean is not None else total / count
-        std = (
-            np.asarray(self.std, dtype=np.float64)
-            if self.std is not None
-            else np.sqrt(np.maximum(squares / count - mean**2, 1e-12))
-        )
-        shape = (1, -1, 1, 1)
-        return np.broadcast_to(mean, (channels,)).reshape(shape).astype(np.float32) * self.scale, (
-            np.broadcast_to(std, (channels,)).reshape(shape).astype(np.float32) * self.scale
-        )
+                sums += (x.sum(axis=(0, 2, 3)), (x**2).sum(axis=(0, 2, 3)))
+                count += x.size // channels
+            measured = sums[0] / count
+            mean = measured if mean is None else mean
+            std = np.sqrt(np.maximum(sums[1] / count - measured**2, 1e-12)) if std is None else std
 
-    scale = 1.0  # stored inputs / scale are the values in [0, 1] that data.mean and data.std refer to
+        def as_stored(value: Any) -> np.ndarray:
+            per_channel = np.broadcast_to(np.asarray(value, dtype=np.float32), (channels,))
+            return (per_channel * self.scale).reshape(1, -1, 1, 1)
+
+        return as_stored(mean), as_stored(std)
 
     def train_subset(self, indices: Sequence[int]) -> Any:
         return self.split_dataset("train").subset(indices)  # type: ignore[attr-defined]
@@ -182,6 +190,7 @@ class HFImagesDataModule(HFArrayDataModule):
 
     input_key = "image_column"
     kind = "images"
+    stored_dtype = "uint8"
     scale = 255.0
 
     def __init__(self, image_column: str = "image", image_size: int | None = 32, channels: int = 3, **kwargs: Any):
@@ -191,14 +200,10 @@ class HFImagesDataModule(HFArrayDataModule):
     def encoding_key(self) -> tuple:
         return (self.input_shape, self.image_size, self.mode)
 
-    def _undecoded(self, data: Any) -> Any:
+    def stored_feature(self) -> type:
         from datasets import Image
 
-        return (
-            data.cast_column(self.input_column, Image(decode=False))
-            if _is_feature(data, self.input_column, Image)
-            else data
-        )
+        return Image
 
     def decode(self, values: list[Any]) -> list[np.ndarray | None]:
         arrays: list[np.ndarray | None] = []
@@ -228,20 +233,17 @@ class HFAudioDataModule(HFArrayDataModule):
     def __init__(
         self, spectrogram: MelSpectrogram, audio_column: str = "audio", clip_seconds: float | None = None, **kwargs: Any
     ):
+        check_clip_length(spectrogram, clip_seconds)
         super().__init__(input_column=audio_column, **kwargs)
-        self.spectrogram, self.clip_seconds = spectrogram, clip_seconds
+        self.spectrogram = spectrogram
 
     def encoding_key(self) -> tuple:
         return (self.input_shape, repr(self.spectrogram))
 
-    def _undecoded(self, data: Any) -> Any:
+    def stored_feature(self) -> type:
         from datasets import Audio
 
-        return (
-            data.cast_column(self.input_column, Audio(decode=False))
-            if _is_feature(data, self.input_column, Audio)
-            else data
-        )
+        return Audio
 
     def decode(self, values: list[Any]) -> list[np.ndarray | None]:
         waves: list[np.ndarray | None] = []
@@ -254,10 +256,6 @@ class HFAudioDataModule(HFArrayDataModule):
         readable = [w for w in waves if w is not None]
         images = iter(self.spectrogram.to_images(readable)[:, None]) if readable else iter(())
         return [next(images) if w is not None else None for w in waves]
-
-
-def _is_feature(data: Any, column: str, kind: type) -> bool:
-    return bool(data.features) and isinstance(data.features[column], kind)
 
 
 def image_shape(node: Any, image_column: str, channels: int, image_size: int | None) -> list[int]:

@@ -16,40 +16,29 @@ from genlab.data.hf_columns import (
     no_streaming,
 )
 from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, split_datasets
-from genlab.data.in_memory import InMemoryDataModule
-from genlab.data.language_modeling import TokenizerFactory
+from genlab.data.text_classification import TextClassificationDataModule
 from genlab.errors import DataError
 
 _COLUMNS = ("input_ids", "attention_mask", LABEL)
 
 
-class HFLabelledTextDataModule(InMemoryDataModule):
+class HFLabelledTextDataModule(TextClassificationDataModule):
     """``text_column`` classified by ``label_column`` (a ClassLabel, integers, or names in sorted order),
-    right-padded to ``max_length`` tokens by the model's tokenizer."""
+    right-padded to ``max_length`` tokens by the model's tokenizer (a trained one learns from the first
+    ``tokenizer_texts`` training texts)."""
 
     def __init__(
         self,
         source: HFDatasetSource,
-        tokenizer: TokenizerFactory,
         text_column: str = "text",
         label_column: str = "label",
-        num_classes: int = 2,
-        max_length: int = 128,
-        batch_size: int = 8,
-        val_size: float = 0.1,
-        test_size: float = 0.1,
-        split_seed: int = 0,
         tokenizer_texts: int = 20000,
-        num_workers: int = 0,
+        **kwargs: Any,
     ):
-        super().__init__()
+        super().__init__(**kwargs)
         no_streaming(source)
-        self.source, self.tokenizer_factory = source, tokenizer
-        self.text_column, self.label_column = text_column, label_column
-        self.num_classes, self.max_length, self.batch_size = num_classes, max_length, batch_size
-        self.val_size, self.test_size, self.split_seed = val_size, test_size, split_seed
-        self.tokenizer_texts, self.num_workers = tokenizer_texts, num_workers
-        self.tokenizer: Any = None
+        self.source, self.text_column, self.label_column = source, text_column, label_column
+        self.tokenizer_texts = tokenizer_texts
         self.class_names: tuple[str, ...] = ()
 
     def setup(self, stage: str | None = None) -> None:
