@@ -9,9 +9,8 @@ from genlab import api
 from helpers import REPO
 
 
-@pytest.mark.slow
-def test_a_cnn_learns_fashion_mnist_from_a_folder_of_pngs(tmp_path):
-    """300 training and 100 test images per class, as PNG files in train/<class>/ and test/<class>/ folders."""
+def write_fashion_pngs(root) -> None:
+    """300 training and 100 test Fashion-MNIST images per class, as PNG files in train/<class>/ and test/<class>/."""
     from PIL import Image
 
     from genlab.data import FashionMNISTDataModule
@@ -20,25 +19,55 @@ def test_a_cnn_learns_fashion_mnist_from_a_folder_of_pngs(tmp_path):
     x_train, y_train, x_test, y_test = fashion.load_arrays()
     for split, images, labels, per_class in (("train", x_train, y_train, 300), ("test", x_test, y_test, 100)):
         for label, name in enumerate(fashion.class_names):
-            folder = tmp_path / "fashion" / split / name.replace("/", "-")
+            folder = root / split / name.replace("/", "-")
             folder.mkdir(parents=True)
             for i in np.flatnonzero(labels == label)[:per_class]:
                 Image.fromarray((images[i, 0] * 255).round().astype(np.uint8)).save(folder / f"{i}.png")
+
+
+FASHION_CNN = ["data.channels=1", "data.image_size=28", "data.val_size=300", "model=cnn", "trainer.max_epochs=5"]
+
+
+@pytest.mark.slow
+def test_a_cnn_learns_fashion_mnist_from_a_folder_of_pngs(tmp_path):
+    write_fashion_pngs(tmp_path / "fashion")
     metrics = api.run(
         [
             "data=image_folder",
             f"data.root={tmp_path / 'fashion'}",
-            "data.channels=1",
-            "data.image_size=28",
-            "data.val_size=300",
-            "model=cnn",
-            "trainer.max_epochs=5",
+            *FASHION_CNN,
             "logger=csv",
             "extras.print_config=false",
         ],
         tmp_path / "run",
     )
     assert metrics["test/acc"] >= 0.75  # ten balanced classes: 0.10 by chance
+
+
+@pytest.mark.slow
+def test_a_cnn_learns_fashion_mnist_from_parquet_files_through_datasets(tmp_path):
+    """The same images as a hub dataset stores them: parquet files of PNG bytes and a ClassLabel, one per split,
+    read by datasets' parquet builder (data=hf_images)."""
+    from datasets import load_dataset
+
+    write_fashion_pngs(tmp_path / "fashion")
+    for split in ("train", "test"):
+        folder = load_dataset("imagefolder", data_dir=str(tmp_path / "fashion" / split), cache_dir=str(tmp_path / "hf"))
+        folder["train"].to_parquet(tmp_path / f"{split}.parquet")
+    files = f"data.source.data_files={{train:{tmp_path / 'train.parquet'},test:{tmp_path / 'test.parquet'}}}"
+    metrics = api.run(
+        [
+            "data=hf_images",
+            "data.source.path=parquet",
+            files,
+            f"paths.cache_dir={tmp_path / 'cache'}",
+            *FASHION_CNN,
+            "logger=csv",
+            "extras.print_config=false",
+        ],
+        tmp_path / "run",
+    )
+    assert metrics["test/acc"] >= 0.75
 
 
 @pytest.mark.slow
