@@ -19,6 +19,7 @@ Prints one row per size and the ratios of each peak to the smallest corpus's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -74,10 +75,8 @@ class MemoryLimit:
         (self.folder / "cgroup.procs").write_text(str(os.getpid()))
 
     def remove(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.folder.rmdir()
-        except OSError:
-            pass
 
 
 def memory_of(pid: int) -> tuple[int, int]:
@@ -184,7 +183,9 @@ def main() -> None:
             limit.remove()
     base = rows[0]
     print(f"\nmemory limit: {f'{args.memory_limit_gb:g} GiB (cgroup)' if limit else 'none'}; {args.steps} steps each")
-    print("| corpus (GiB) | training tokens | peak RSS (GiB) | ×smallest | peak anonymous RSS (GiB) | ×smallest | wall (s) |")
+    print(
+        "| corpus (GiB) | training tokens | peak RSS (GiB) | ×smallest | peak anonymous RSS (GiB) | ×smallest | wall (s) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(
