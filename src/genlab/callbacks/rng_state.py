@@ -1,12 +1,16 @@
+import logging
 import random
 
 import lightning as L
 import numpy as np
 import torch
 
+log = logging.getLogger("genlab")
+
 
 class RNGStateCallback(L.Callback):
-    """Saves the Python, NumPy and torch RNG states in each checkpoint and restores them on resume.
+    """Saves the Python, NumPy, torch CPU and CUDA (every device's) RNG states in each checkpoint and restores them
+    on resume.
 
     Lightning restores weights, optimizer and loops but not the RNGs, so a resumed run would shuffle and drop out
     differently from an uninterrupted one. The states go back in at ``on_train_start``, after the sanity check,
@@ -24,6 +28,8 @@ class RNGStateCallback(L.Callback):
             "python": (version, torch.tensor(mt_state, dtype=torch.int64), python_gauss),
             "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached_gauss)),
             "torch": torch.get_rng_state(),
+            # dropout on a GPU draws from the device's generator, not the CPU one
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -37,4 +43,16 @@ class RNGStateCallback(L.Callback):
         kind, keys, pos, has_gauss, cached_gauss = self._pending["numpy"]
         np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached_gauss))
         torch.set_rng_state(self._pending["torch"])
+        self._restore_cuda(self._pending.get("cuda", []))
         self._pending = None
+
+    @staticmethod
+    def _restore_cuda(states: list[torch.Tensor]) -> None:
+        devices = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if states and len(states) != devices:
+            log.warning(
+                f"resume: the checkpoint holds the RNG states of {len(states)} CUDA device(s), this machine has "
+                f"{devices}; random draws on the GPU will differ from the interrupted run's"
+            )
+        for device, state in enumerate(states[:devices]):
+            torch.cuda.set_rng_state(state, device)
