@@ -76,9 +76,11 @@ def test_a_corpus_is_tokenized_once_into_memory_mapped_token_files(tmp_path):
     assert [texts.index(t) for t in train_texts] == sorted(texts.index(t) for t in train_texts)
     inputs, targets = train.__getitems__([0, 3])
     assert inputs.shape == targets.shape == (2, 16) and torch.equal(inputs[:, 1:], targets[:, :-1])
-    # cached under paths.cache_dir (datasets' map output and genlab's token files): a second build reads them
+    # cached under paths.cache_dir (datasets' map output, the splits' indices and genlab's token files, all read
+    # through memory maps): a second build reads them
     token_files = sorted((cache / "token_streams").glob("*.npy"))
-    assert len(token_files) == 3 and len(list((cache / "hf_map").glob("*.arrow"))) == 3
+    indices = list((cache / "hf_map").glob("*-indices.arrow"))
+    assert len(token_files) == 3 and len(indices) == 3 and len(list((cache / "hf_map").glob("*.arrow"))) == 6
     stamps = [f.stat().st_mtime_ns for f in token_files]
     again = built_data(lm(tmp_path / "corpus.jsonl", cache), tmp_path / "run")
     assert [f.stat().st_mtime_ns for f in token_files] == stamps

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from genlab.data.splits import held_out_counts
 from genlab.errors import ConfigError, DataError
 
@@ -235,13 +237,24 @@ def split_datasets(
         splits["train"] = train.skip(start)
         return splits
     counts = held_out_counts(len(train), missing, source.describe())
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(split_seed)).tolist()
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(split_seed)).numpy()
     start = 0
     for split, count in zip(names, counts):
-        splits[split] = train.select(sorted(order[start : start + count]))
+        splits[split] = _selected(train, np.sort(order[start : start + count]), source, f"{split}-{split_seed}-{count}")
         start += count
-    splits["train"] = train.select(sorted(order[start:]))
+    splits["train"] = _selected(train, np.sort(order[start:]), source, f"train-{split_seed}-{start}")
     return {split: splits[split] for split in SPLITS}
+
+
+def _selected(dataset: Dataset, indices: np.ndarray, source: HFDatasetSource, key: str) -> Dataset:
+    """``dataset.select``, its indices mapping written to a file under the cache folder (memory-mapped) instead of
+    held in memory: 8 bytes a row adds up for a corpus of millions of texts."""
+    if source.cache_dir is None:
+        return dataset.select(indices)
+    folder = Path(source.cache_dir).expanduser() / "hf_map"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = fingerprint(dataset._fingerprint, key)
+    return dataset.select(indices, indices_cache_file_name=str(folder / f"{name}-indices.arrow"), new_fingerprint=name)
 
 
 def fingerprint(*parts: object) -> str:

@@ -15,8 +15,9 @@ import numpy as np
 from torch.utils.data import DataLoader, Dataset
 
 from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, split_datasets
-from genlab.data.in_memory import InMemoryDataModule, run_seed
+from genlab.data.in_memory import InMemoryDataModule, resumable_loader, run_seed
 from genlab.data.language_modeling import TokenizerFactory
+from genlab.data.large_shuffle import LargeShuffleSampler
 from genlab.data.token_blocks import (
     FiniteTokenBlocks,
     StreamedTokenBlocks,
@@ -163,7 +164,9 @@ class HFTextDataModule(InMemoryDataModule):
     def train_loader(self, dataset: Any, num_samples: int | None = None) -> DataLoader:
         if isinstance(dataset, StreamedTokenBlocks):
             return StreamLoader(dataset, batch_size=self.batch_size)
-        return super().train_loader(dataset, num_samples)
+        # an order without a permutation table: memory stays flat however many blocks the corpus makes
+        sampler = LargeShuffleSampler(len(dataset), run_seed(), num_samples)
+        return resumable_loader(dataset, self.batch_size, sampler, self.num_workers)
 
     def val_dataloader(self) -> DataLoader:
         return self._held_out_loader("val")
