@@ -74,13 +74,20 @@ def test_a_corpus_is_tokenized_once_into_memory_mapped_token_files(tmp_path):
     train_texts = [t for t in decoded if t]
     assert len(train_texts) == 400 - 20 - 20 and set(train_texts) <= set(texts)
     assert [texts.index(t) for t in train_texts] == sorted(texts.index(t) for t in train_texts)
+    val_texts = [
+        t
+        for t in tokenizer.decode(np.asarray(data.split_dataset("val").stream).tolist()).split(tokenizer.eos_token)
+        if t
+    ]
+    assert len(val_texts) == 20 and not set(val_texts) & set(train_texts)
     inputs, targets = train.__getitems__([0, 3])
     assert inputs.shape == targets.shape == (2, 16) and torch.equal(inputs[:, 1:], targets[:, :-1])
-    # cached under paths.cache_dir (datasets' map output, the splits' indices and genlab's token files, all read
-    # through memory maps): a second build reads them
+    # cached under paths.cache_dir (datasets' map output, the held-out splits' indices and genlab's token files, all
+    # read through memory maps): a second build reads them. The training split is never listed row by row: its
+    # tokens are written from the whole dataset's, skipping the held-out rows.
     token_files = sorted((cache / "token_streams").glob("*.npy"))
     indices = list((cache / "hf_map").glob("*-indices.arrow"))
-    assert len(token_files) == 3 and len(indices) == 3 and len(list((cache / "hf_map").glob("*.arrow"))) == 6
+    assert len(token_files) == 3 and len(indices) == 2 and len(list((cache / "hf_map").glob("*.arrow"))) == 5
     stamps = [f.stat().st_mtime_ns for f in token_files]
     again = built_data(lm(tmp_path / "corpus.jsonl", cache), tmp_path / "run")
     assert [f.stat().st_mtime_ns for f in token_files] == stamps

@@ -212,7 +212,24 @@ def split_datasets(
     """train, val and test: the dataset's own splits where it has them, the others drawn from its training split
     (at random by ``split_seed``; in a stream, the first examples). Selecting keeps the Arrow data where it is.
     ``columns`` ({config key: column}) are the columns the data module reads: checked first."""
+    splits, drawn = held_out_splits(source, val_size, test_size, split_seed, columns)
+    if drawn:
+        train = splits["train"]
+        kept = np.ones(len(train), dtype=bool)
+        kept[np.concatenate(list(drawn.values()))] = False
+        splits["train"] = _selected(train, np.flatnonzero(kept), source, f"train-{split_seed}-{int((~kept).sum())}")
+    return splits
+
+
+def held_out_splits(
+    source: HFDatasetSource, val_size: float, test_size: float, split_seed: int, columns: Mapping[str, str | None]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``split_datasets`` without taking the drawn rows out of the training split: (the splits, with the whole
+    training split as train, {split: the sorted rows of the training split it took}). Only the drawn rows are
+    ever listed, so a corpus of any size costs memory in proportion to its held-out splits alone."""
     import torch
+
+    from genlab.data.large_shuffle import KeyedPermutation
 
     splits = source.load()
     train = splits["train"]
@@ -220,30 +237,30 @@ def split_datasets(
     missing = {
         f"data.{split}_size": size for split, size in (("val", val_size), ("test", test_size)) if split not in splits
     }
-    if not missing:
-        return splits
     names = [key.split(".")[1].removesuffix("_size") for key in missing]
+    if not missing:
+        return splits, {}
     if source.streaming:
         if any(size < 1 for size in missing.values()):
             raise ConfigError(
                 f"{', '.join(f'{k}={v}' for k, v in missing.items())}: a streamed dataset has no length to take a "
                 f"share of; give a count of examples (taken from the start of the stream), or use its own splits"
             )
-        counts = [int(size) for size in missing.values()]
         start = 0
-        for split, count in zip(names, counts):
+        for split, count in zip(names, (int(size) for size in missing.values())):
             splits[split] = train.skip(start).take(count)
             start += count
         splits["train"] = train.skip(start)
-        return splits
+        return splits, {}
     counts = held_out_counts(len(train), missing, source.describe())
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(split_seed)).numpy()
-    start = 0
+    keys = torch.randint(0, 2**62, (4,), generator=torch.Generator().manual_seed(split_seed)).tolist()
+    chosen = KeyedPermutation(len(train), keys)(np.arange(sum(counts)))  # the first rows of a random order
+    drawn, start = {}, 0
     for split, count in zip(names, counts):
-        splits[split] = _selected(train, np.sort(order[start : start + count]), source, f"{split}-{split_seed}-{count}")
+        drawn[split] = np.sort(chosen[start : start + count])
+        splits[split] = _selected(train, drawn[split], source, f"{split}-{split_seed}-{count}")
         start += count
-    splits["train"] = _selected(train, np.sort(order[start:]), source, f"train-{split_seed}-{start}")
-    return {split: splits[split] for split in SPLITS}
+    return {split: splits[split] for split in SPLITS}, drawn
 
 
 def _selected(dataset: Dataset, indices: np.ndarray, source: HFDatasetSource, key: str) -> Dataset:

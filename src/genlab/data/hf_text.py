@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import DataLoader, Dataset
 
-from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, split_datasets
+from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, held_out_splits
 from genlab.data.in_memory import InMemoryDataModule, resumable_loader, run_seed
 from genlab.data.language_modeling import TokenizerFactory
 from genlab.data.large_shuffle import LargeShuffleSampler
@@ -31,6 +31,19 @@ from genlab.errors import ConfigError
 
 log = logging.getLogger("genlab")
 _BATCH = 1000  # texts tokenized and written at a time
+
+
+def kept_rows(dataset: Any, column: str, excluded: np.ndarray) -> Iterator[list]:
+    """A column's values a batch at a time, in order, without the rows of ``excluded`` (sorted row numbers)."""
+    start = 0
+    for batch in dataset.iter(batch_size=_BATCH):
+        values = batch[column]
+        low, high = np.searchsorted(excluded, [start, start + len(values)])
+        if high > low:
+            dropped = set((excluded[low:high] - start).tolist())
+            values = [value for i, value in enumerate(values) if i not in dropped]
+        start += len(batch[column])
+        yield values
 
 
 class HFTextDataModule(InMemoryDataModule):
@@ -78,9 +91,12 @@ class HFTextDataModule(InMemoryDataModule):
         if self.blocks:
             return
         columns = {"text_column": self.text_column}
-        splits = split_datasets(self.source, self.val_size, self.test_size, self.split_seed, columns)
+        # the drawn held-out texts stay in the training split's dataset and are skipped as its tokens are written:
+        # no list of the training rows, however many there are
+        splits, drawn = held_out_splits(self.source, self.val_size, self.test_size, self.split_seed, columns)
+        excluded = np.sort(np.concatenate(list(drawn.values()))) if drawn else np.empty(0, dtype=np.int64)
         if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
-            self.tokenizer = self.tokenizer_factory(texts=self._first_texts(splits["train"]))
+            self.tokenizer = self.tokenizer_factory(texts=self._first_texts(splits["train"], excluded))
         if self.source.streaming:
             train = splits["train"]
             self.blocks["train"] = StreamedTokenBlocks(
@@ -91,7 +107,7 @@ class HFTextDataModule(InMemoryDataModule):
                 self.blocks[split] = FiniteTokenBlocks(functools.partial(self._stream_blocks, held_out, None))
             return
         for split in SPLITS:
-            stream = read_token_file(self._token_file(splits[split], split))
+            stream = read_token_file(self._token_file(splits[split], split, excluded if split == "train" else None))
             blocks = TokenBlocks(stream, self.block_size, f"the {split} split of {self.source.describe()}")
             log.info(f"data: {split} split {len(stream):,} tokens, {len(blocks):,} blocks")
             self.blocks[split] = blocks
@@ -99,23 +115,25 @@ class HFTextDataModule(InMemoryDataModule):
     def _encode(self, texts: list[str]) -> list[list[int]]:
         return self.tokenizer([str(t) for t in texts], add_special_tokens=False)["input_ids"]
 
-    def _first_texts(self, train: Any) -> list[str]:
+    def _first_texts(self, train: Any, excluded: np.ndarray) -> list[str]:
         texts: list[str] = []
-        for batch in train.iter(batch_size=_BATCH):
-            texts += [str(t) for t in batch[self.text_column] if t and str(t).strip()]
+        for batch in kept_rows(train, self.text_column, excluded):
+            texts += [str(t) for t in batch if t and str(t).strip()]
             if len(texts) >= self.tokenizer_texts:
                 break
         return texts[: self.tokenizer_texts]
 
-    def _token_file(self, dataset: Any, split: str) -> Path:
-        """The split's token ids in a ``.npy`` file, made once per (data, tokenizer) and then read from the cache."""
+    def _token_file(self, dataset: Any, split: str, excluded: np.ndarray | None = None) -> Path:
+        """The split's token ids (but for the ``excluded`` rows) in a ``.npy`` file, made once per (data, rows,
+        tokenizer) and then read from the cache."""
+        excluded = np.empty(0, dtype=np.int64) if excluded is None else excluded
         key = fingerprint(
             dataset._fingerprint,
             self.tokenizer.backend_tokenizer.to_str(),
             self.text_column,
             self.tokenizer.eos_token_id,
         )
-        path = self.cache_dir / "token_streams" / f"{key}.npy"
+        path = self.cache_dir / "token_streams" / f"{fingerprint(key, excluded.tobytes().hex())}.npy"
         if path.is_file():
             return path
         map_file = self.cache_dir / "hf_map" / f"{key}.arrow"
@@ -132,10 +150,14 @@ class HFTextDataModule(InMemoryDataModule):
             cache_file_name=str(map_file),
             desc=f"data: tokenizing the {split} split",
         )
+        import pyarrow as pa
         import pyarrow.compute as pc
 
-        total = int(pc.sum(tokenized.data.column("length")).as_py() or 0)
-        batches = (batch["input_ids"] for batch in tokenized.iter(batch_size=_BATCH))
+        lengths = tokenized.data.column("length")
+        total = int(pc.sum(lengths).as_py() or 0)
+        if len(excluded):
+            total -= int(pc.sum(lengths.take(pa.array(excluded))).as_py())
+        batches = kept_rows(tokenized, "input_ids", excluded)
         write_token_file(path, total, batches, int(self.tokenizer.eos_token_id))
         return path
 
