@@ -97,3 +97,15 @@ def test_omegaconf_node_internals():
     cfg = OmegaConf.create({"a": 1, "b": "${a}", "c": [1, 2]})
     assert written_value(cfg, "b") == "${a}" and OmegaConf.is_interpolation(cfg, "b")
     assert child(cfg, "c")[1] == 2
+
+
+def test_datasets_internals():
+    from datasets import Dataset
+
+    from genlab.integrations.hf_datasets import fingerprint_of, packaged_builders
+
+    assert {"csv", "json", "parquet", "text", "imagefolder", "audiofolder"} <= set(packaged_builders())
+    rows = Dataset.from_dict({"a": [1, 2, 3]})
+    # the fingerprint follows the data and every transform: what genlab keys its caches by
+    assert fingerprint_of(rows) == fingerprint_of(Dataset.from_dict({"a": [1, 2, 3]}))
+    assert fingerprint_of(rows) != fingerprint_of(rows.select([0, 2])) != fingerprint_of(Dataset.from_dict({"a": [1]}))

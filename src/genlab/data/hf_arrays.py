@@ -21,6 +21,7 @@ from genlab.data.hf_datasets import SPLITS, HFDatasetSource, check_columns, fing
 from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.image_files import UnreadableImage, channels_first, decode_image, image_mode
 from genlab.errors import DataError
+from genlab.integrations.hf_datasets import fingerprint_of
 
 INPUTS, READABLE = "inputs", "readable"
 _BATCH = 256
@@ -98,7 +99,7 @@ class HFArrayDataModule(ImageClassificationDataModule):
             {INPUTS: Array3D(tuple(self.input_shape), dtype), LABEL: Value("int64"), READABLE: Value("bool")}
         )
         key = fingerprint(
-            data._fingerprint,
+            fingerprint_of(data),
             type(self).__name__,
             self.input_column,
             self.label_column,

@@ -19,6 +19,7 @@ import numpy as np
 
 from genlab.data.splits import held_out_counts
 from genlab.errors import ConfigError, DataError
+from genlab.integrations.hf_datasets import fingerprint_of, packaged_builders
 
 if TYPE_CHECKING:
     from datasets import Dataset, IterableDataset
@@ -131,9 +132,7 @@ def _load(source: HFDatasetSource) -> tuple[tuple[str, Any], ...]:
 def _check_builder(source: HFDatasetSource, path: Path) -> None:
     """A name that is neither a folder, a hub id (owner/name) nor one of datasets' builders is a typo to say so
     of at once, not after a minute of retries to reach the hub."""
-    from datasets import packaged_modules
-
-    builders = sorted(packaged_modules._PACKAGED_DATASETS_MODULES)
+    builders = packaged_builders()
     if path.exists() or source.path in builders or "/" in source.path:
         if source.path in LOCAL_BUILDERS and source.data_files is None and source.data_dir is None:
             raise ConfigError(
@@ -270,7 +269,7 @@ def _selected(dataset: Dataset, indices: np.ndarray, source: HFDatasetSource, ke
         return dataset.select(indices)
     folder = Path(source.cache_dir).expanduser() / "hf_map"
     folder.mkdir(parents=True, exist_ok=True)
-    name = fingerprint(dataset._fingerprint, key)
+    name = fingerprint(fingerprint_of(dataset), key)
     return dataset.select(indices, indices_cache_file_name=str(folder / f"{name}-indices.arrow"), new_fingerprint=name)
 
 

@@ -18,6 +18,7 @@ from genlab.data.hf_columns import (
 from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, split_datasets
 from genlab.data.text_classification import TextClassificationDataModule
 from genlab.errors import DataError
+from genlab.integrations.hf_datasets import fingerprint_of
 
 _COLUMNS = ("input_ids", "attention_mask", LABEL)
 
@@ -74,7 +75,7 @@ class HFLabelledTextDataModule(TextClassificationDataModule):
         for split in SPLITS:
             data = splits[split]
             key = fingerprint(
-                data._fingerprint,
+                fingerprint_of(data),
                 self.tokenizer.backend_tokenizer.to_str(),
                 self.text_column,
                 self.label_column,

@@ -28,6 +28,7 @@ from genlab.data.token_blocks import (
     write_token_file,
 )
 from genlab.errors import ConfigError
+from genlab.integrations.hf_datasets import fingerprint_of
 
 log = logging.getLogger("genlab")
 _BATCH = 1000  # texts tokenized and written at a time
@@ -128,7 +129,7 @@ class HFTextDataModule(InMemoryDataModule):
         tokenizer) and then read from the cache."""
         excluded = np.empty(0, dtype=np.int64) if excluded is None else excluded
         key = fingerprint(
-            dataset._fingerprint,
+            fingerprint_of(dataset),
             self.tokenizer.backend_tokenizer.to_str(),
             self.text_column,
             self.tokenizer.eos_token_id,
