@@ -40,7 +40,7 @@ def test_pairs_across_families_name_the_valid_partners():
         check_pairing({"model": "cnn", "task": "diffusion", "data": "digits"})
     with pytest.raises(
         ConfigError,
-        match=r"^data=spoken_digits does not go with task=diffusion \(model=diffusion\): it takes data=fashion_mnist\|digits\|cifar10\|image_folder$",
+        match=r"^data=spoken_digits does not go with task=diffusion \(model=diffusion\): it takes data=fashion_mnist\|digits\|cifar10\|image_folder\|hf_images$",
     ):
         check_pairing({"model": "diffusion", "task": "diffusion", "data": "spoken_digits"})
 
