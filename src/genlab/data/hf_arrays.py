@@ -110,7 +110,7 @@ class HFArrayDataModule(ImageClassificationDataModule):
             data,
             encode,
             key,
-            self.source.cache_dir,
+            self.source,
             f"data: decoding the {split} split",
             features=features,
             batch_size=_BATCH,
@@ -121,12 +121,7 @@ class HFArrayDataModule(ImageClassificationDataModule):
         raise NotImplementedError
 
     def _undecoded(self, data: Any) -> Any:
-        """The dataset with its input column as stored (bytes or a path): genlab decodes it itself, as it decodes
-        files (datasets would decode audio through torchcodec)."""
-        feature = self.stored_feature()
-        if data.features and isinstance(data.features[self.input_column], feature):
-            return data.cast_column(self.input_column, feature(decode=False))
-        return data
+        return undecoded(data, self.input_column, self.stored_feature())
 
     def _check_readable(self, decoded: dict[str, Any]) -> None:
         bad: list[Path] = []
@@ -259,6 +254,14 @@ class HFAudioDataModule(HFArrayDataModule):
         return [next(images) if w is not None else None for w in waves]
 
 
+def undecoded(data: Any, column: str, feature: type) -> Any:
+    """The dataset with ``column`` as stored (bytes or a path) where it is a ``feature`` (Image, Audio): genlab
+    decodes it itself, as it decodes files (datasets would decode audio through torchcodec)."""
+    if data.features and isinstance(data.features[column], feature):
+        return data.cast_column(column, feature(decode=False))
+    return data
+
+
 def image_shape(node: Any, image_column: str, channels: int, image_size: int | None) -> list[int]:
     """``data.input_shape`` of data=hf_images: [channels, size, size], or, without ``image_size``, the size of the
     dataset's first image."""
@@ -267,15 +270,9 @@ def image_shape(node: Any, image_column: str, channels: int, image_size: int | N
     source = source_of(node)
     train = source.load()["train"]
     check_columns(train, {"image_column": image_column}, source)
-    module = HFImagesDataModule(
-        source=source,
-        image_column=image_column,
-        image_size=None,
-        channels=channels,
-        input_shape=(1, 1, 1),
-        num_classes=1,
-    )
-    first = _stored(module._undecoded(train.select([0]))[0][image_column])
+    from datasets import Image
+
+    first = _stored(undecoded(train.select([0]), image_column, Image)[0][image_column])
     try:
         array = decode_image(first, image_mode(channels), None)
     except UnreadableImage:

@@ -93,24 +93,17 @@ class ArrowRows(Dataset):
 
 
 def encoded(
-    dataset: Any, encode: Callable[[dict], dict], key: str, cache_dir: str | None, what: str, **options: Any
+    dataset: Any, encode: Callable[[dict], dict], key: str, source: HFDatasetSource, what: str, **options: Any
 ) -> Any:
     """``dataset.map(encode)`` in batches, its columns replaced by what ``encode`` returns, written to (and next time
-    read from) an Arrow file under ``cache_dir`` named by ``key`` (which must change with anything that changes the
-    result), so that nothing is written beside the user's data."""
-    from pathlib import Path
-
-    cache_file = None
-    if cache_dir:
-        folder = Path(cache_dir).expanduser() / "hf_map"
-        folder.mkdir(parents=True, exist_ok=True)
-        cache_file = str(folder / f"{key}.arrow")
+    read from) an Arrow file of the source's cache folder named by ``key`` (which must change with anything that
+    changes the result), so that nothing is written beside the user's data."""
     return dataset.map(
         encode,
         batched=True,
         remove_columns=dataset.column_names,
         new_fingerprint=key,
-        cache_file_name=cache_file,
+        cache_file_name=str(source.cache_folder("hf_map") / f"{key}.arrow"),
         desc=what,
         **options,
     )

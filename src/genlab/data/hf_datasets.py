@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,14 @@ class HFDatasetSource:
     def describe(self) -> str:
         return f"data.source.path={self.path}" + (f" (data.source.name={self.name})" if self.name else "")
 
+    def cache_folder(self, name: str) -> Path:
+        """A folder of ``cache_dir`` (the system's temporary folder without one) for what is derived from the data:
+        nothing is written beside the user's files."""
+        root = Path(self.cache_dir).expanduser() if self.cache_dir else Path(tempfile.gettempdir()) / "genlab-cache"
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
 
 def _files(value: Any) -> Any:
     if isinstance(value, str):
@@ -98,7 +107,6 @@ def _load(source: HFDatasetSource) -> tuple[tuple[str, Any], ...]:
             loaded = loaded.to_iterable_dataset() if isinstance(loaded, datasets.Dataset) else loaded
     else:
         _check_builder(source, path)
-        cache_dir = str(Path(source.cache_dir).expanduser() / "hf_datasets") if source.cache_dir else None
         try:
             loaded = datasets.load_dataset(
                 source.path if not path.exists() else str(path),
@@ -106,7 +114,7 @@ def _load(source: HFDatasetSource) -> tuple[tuple[str, Any], ...]:
                 data_files=_data_files(source),
                 data_dir=source.data_dir,
                 revision=source.revision,
-                cache_dir=cache_dir,
+                cache_dir=str(source.cache_folder("hf_datasets")),
                 streaming=source.streaming,
             )
         except ConnectionError:
@@ -265,19 +273,17 @@ def held_out_splits(
 def _selected(dataset: Dataset, indices: np.ndarray, source: HFDatasetSource, key: str) -> Dataset:
     """``dataset.select``, its indices mapping written to a file under the cache folder (memory-mapped) instead of
     held in memory: 8 bytes a row adds up for a corpus of millions of texts."""
-    if source.cache_dir is None:
-        return dataset.select(indices)
-    folder = Path(source.cache_dir).expanduser() / "hf_map"
-    folder.mkdir(parents=True, exist_ok=True)
     name = fingerprint(fingerprint_of(dataset), key)
-    return dataset.select(indices, indices_cache_file_name=str(folder / f"{name}-indices.arrow"), new_fingerprint=name)
+    indices_file = source.cache_folder("hf_map") / f"{name}-indices.arrow"
+    return dataset.select(indices, indices_cache_file_name=str(indices_file), new_fingerprint=name)
 
 
 def fingerprint(*parts: object) -> str:
-    """A cache key for ``datasets.map`` results and genlab's own files derived from a dataset."""
+    """A cache key for ``datasets.map`` results and genlab's own files derived from a dataset (bytes are hashed as
+    they are, anything else as its text)."""
     key = hashlib.sha256()
     for part in parts:
-        key.update(str(part).encode())
+        key.update(part if isinstance(part, bytes) else str(part).encode())
         key.update(b"\0")
     return key.hexdigest()[:32]
 

@@ -82,7 +82,7 @@ class HFLabelledTextDataModule(TextClassificationDataModule):
                 self.max_length,
                 self.class_names,
             )
-            rows = encoded(data, encode, key, self.source.cache_dir, f"data: tokenizing the {split} split")
+            rows = encoded(data, encode, key, self.source, f"data: tokenizing the {split} split")
             self.splits[split] = ArrowRows(rows, _COLUMNS)  # type: ignore[assignment]
 
     def train_subset(self, indices: Sequence[int]) -> Any:

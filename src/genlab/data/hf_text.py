@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import DataLoader, Dataset
 
+from genlab.data.hf_columns import encoded
 from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, held_out_splits
 from genlab.data.in_memory import InMemoryDataModule, resumable_loader, run_seed
 from genlab.data.language_modeling import TokenizerFactory
@@ -66,7 +66,6 @@ class HFTextDataModule(InMemoryDataModule):
         tokenizer_texts: int = 20000,
         steps_per_epoch: int = 1000,
         shuffle_buffer: int = 10000,
-        cache_dir: str | None = None,
         num_workers: int = 0,
     ):
         super().__init__()
@@ -83,7 +82,6 @@ class HFTextDataModule(InMemoryDataModule):
             steps_per_epoch,
             shuffle_buffer,
         )
-        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else Path(tempfile.gettempdir()) / "genlab-cache"
         self.num_workers = num_workers
         self.tokenizer: Any = None  # a Hugging Face tokenizer once set up (or set by a curriculum)
         self.blocks: dict[str, Dataset] = {}
@@ -134,22 +132,16 @@ class HFTextDataModule(InMemoryDataModule):
             self.text_column,
             self.tokenizer.eos_token_id,
         )
-        path = self.cache_dir / "token_streams" / f"{fingerprint(key, excluded.tobytes().hex())}.npy"
+        path = self.source.cache_folder("token_streams") / f"{fingerprint(key, excluded.tobytes())}.npy"
         if path.is_file():
             return path
-        map_file = self.cache_dir / "hf_map" / f"{key}.arrow"
-        map_file.parent.mkdir(parents=True, exist_ok=True)
-        tokenized = dataset.map(
-            lambda batch: {
-                "input_ids": (ids := self._encode(batch[self.text_column])),
-                "length": [len(i) + 1 for i in ids],
-            },
-            batched=True,
-            batch_size=_BATCH,
-            remove_columns=dataset.column_names,
-            new_fingerprint=key,
-            cache_file_name=str(map_file),
-            desc=f"data: tokenizing the {split} split",
+
+        def tokenize(batch: dict) -> dict:
+            ids = self._encode(batch[self.text_column])
+            return {"input_ids": ids, "length": [len(i) + 1 for i in ids]}
+
+        tokenized = encoded(
+            dataset, tokenize, key, self.source, f"data: tokenizing the {split} split", batch_size=_BATCH
         )
         import pyarrow as pa
         import pyarrow.compute as pc

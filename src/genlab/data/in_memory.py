@@ -53,9 +53,10 @@ def run_seed() -> int:
 
 
 def resumable_loader(
-    dataset: InMemoryDataset, batch_size: int, sampler: Sampler[int] | None, num_workers: int = 0
+    dataset: Dataset, batch_size: int, sampler: Sampler[int] | None, num_workers: int = 0
 ) -> DataLoader:
-    """``in_memory_loader`` with a sampler of the caller's (one whose order is a function of seed and epoch)."""
+    """``in_memory_loader`` with a sampler of the caller's (one whose order is a function of seed and epoch), for
+    any dataset that fetches a whole batch per index list (``__getitems__``)."""
     return ResumableDataLoader(
         dataset,
         batch_size=batch_size,

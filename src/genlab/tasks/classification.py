@@ -56,7 +56,7 @@ class Classification(StagedTask):
 
     def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
         loss, logits, y = self._scored(batch, "val")
-        self.log_source_loss(loss, dataloader_idx, len(y), acc=(logits.argmax(dim=-1) == y).float().mean())
+        self.log_source_metrics(loss, dataloader_idx, len(y), acc=(logits.argmax(dim=-1) == y).float().mean())
 
     def _log_epoch(self, stage: str) -> None:
         for name in ("loss", "acc", "f1"):

@@ -112,7 +112,7 @@ class Diffusion(StagedTask):
 
     def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
         loss = self._step(batch, "val", torch.Generator().manual_seed(batch_idx))
-        self.log_source_loss(loss, dataloader_idx)
+        self.log_source_metrics(loss, dataloader_idx)
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "test", torch.Generator().manual_seed(batch_idx))

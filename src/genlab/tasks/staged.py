@@ -47,9 +47,9 @@ class StagedTask(L.LightningModule):
 
     def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
         loss = self._step(batch, "val")
-        self.log_source_loss(loss, dataloader_idx)
+        self.log_source_metrics(loss, dataloader_idx)
 
-    def log_source_loss(
+    def log_source_metrics(
         self, loss: torch.Tensor, dataloader_idx: int, batch_size: int | None = None, **more: torch.Tensor
     ) -> None:
         """With mixed data (data=mixture), each validation loader is a source: its loss (and ``more`` batch means,
