@@ -38,6 +38,7 @@ def damaged_files(tmp_path_factory, tiny_sd_pipeline) -> Path:
     (files / "broken.jsonl").write_text('{"text": "fine"}\n{"text": "no" "comma"}\n')
     (files / "list.jsonl").write_text('["text", "a list"]\n')
     (files / "records.jsonl").write_text('{"text": "a"}\n')
+    (files / "negative_labels.jsonl").write_text('{"text": "a", "label": 0}\n{"text": "b", "label": -1}\n')
     (files / "latin1.txt").write_bytes("a fortune caf\xe9 for you".encode("latin-1"))
     (files / "empty.txt").touch()
     (files / "empty.ckpt").touch()
