@@ -212,13 +212,104 @@ def test_each_search_space_names_keys_of_its_recipe_with_values_optuna_can_sampl
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
 
-    from hydra_plugins.hydra_optuna_sweeper._impl import create_params_from_overrides
+    from genlab.sweeps.search_space import distributions_from_overrides
 
     cfg = api.compose([f"hparams_search={search}", *recipe], tmp_path).config
     sweeper = HydraConfig.get().sweeper
-    space, fixed = create_params_from_overrides([f"{k}={v}" for k, v in sweeper.params.items()])
+    space, fixed = distributions_from_overrides([f"{k}={v}" for k, v in sweeper.params.items()])
     assert space and not fixed
     for key in space:
         assert OmegaConf.select(cfg, key, default="missing") != "missing", key
     assert sweeper.direction == f"{cfg.monitor_mode}imize"
     assert cfg.callbacks.optuna_pruning.monitor == cfg.monitor
+
+
+def test_parallel_trials_share_a_journal_study_with_every_trial_and_report_recorded_once(tmp_path):
+    """Four trials, two at a time as separate processes (submitit, as on SLURM): the study goes to a journal file,
+    each pair meets at the start of training (so they really ran together), and every trial, pruned or not, is
+    recorded once with one report per validation. optuna-dashboard reads the study from the same file."""
+    env = env_with_test_modules()
+    fixed = [a for a in DIGITS_SWEEP if not a.startswith("task.optimizer.lr=")]
+    args = [
+        *fixed,
+        "hydra/launcher=submitit_local",
+        "hydra.sweeper.n_jobs=2",
+        "hydra/sweeper/sampler=grid",
+        "task.optimizer.lr=choice(0.005,0.0000001)",
+        "model.dropout=choice(0.0,0.2)",
+        "hydra/sweeper/pruner=threshold",
+        "hydra.sweeper.pruner.lower=0.5",
+        "+callbacks.meet._target_=rendezvous.MeetAtTrainStart",
+        f"+callbacks.meet.folder={tmp_path / 'meetings'}",
+        "+callbacks.meet.size=2",
+    ]
+    result = run_cli(args, cwd=tmp_path, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = study_folder(tmp_path)
+    assert (folder / "optuna.journal").exists() and not (folder / "optuna.db").exists()
+    assert sorted(p.name for p in (tmp_path / "meetings").iterdir()) == ["0", "1"]
+    assert [sorted(p.name for p in (tmp_path / "meetings" / g).iterdir()) for g in "01"] == [["0", "1"], ["2", "3"]]
+
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / "optuna.journal")))
+    trials = optuna.load_study(study_name=folder.name, storage=storage).trials
+    assert [t.number for t in trials] == [0, 1, 2, 3]
+    assert sorted((t.params["task.optimizer.lr"], t.params["model.dropout"]) for t in trials) == sorted(
+        (lr, d) for lr in (0.005, 1e-7) for d in (0.0, 0.2)
+    )
+    for t in trials:
+        curves, _ = read_metrics_csv(folder / str(t.number) / "csv" / "metrics.csv")
+        # one report per validation, at its epoch, with the validation accuracy the trial logged
+        assert sorted(t.intermediate_values) == list(range(len(curves["val/acc"])))
+        assert [t.intermediate_values[e] for e in sorted(t.intermediate_values)] == pytest.approx(
+            list(curves["val/acc"].values()), abs=1e-6
+        )
+        expected = "PRUNED" if t.params["task.optimizer.lr"] < 1e-3 else "COMPLETE"
+        assert t.state.name == expected and len(t.intermediate_values) == (1 if expected == "PRUNED" else 3)
+    assert [row["state"] for row in read_trials(folder)] == [t.state.name for t in trials]
+
+    # optuna-dashboard's own web app on the journal file's path, as `optuna-dashboard <file>` opens it, asked as a
+    # browser would (no server needed)
+    dashboard = pytest.importorskip("optuna_dashboard")
+    app = dashboard.wsgi(str(folder / "optuna.journal"))
+    (summary,) = json.loads(_wsgi_get(app, "/api/studies"))["study_summaries"]
+    assert summary["study_name"] == folder.name and summary["directions"] == ["maximize"]
+    shown = json.loads(_wsgi_get(app, f"/api/studies/{summary['study_id']}"))["trials"]
+    assert sorted((t["number"], t["state"]) for t in shown) == sorted(
+        (t.number, t.state.name.capitalize()) for t in trials
+    )
+    assert sum(len(t["intermediate_values"]) for t in shown) == sum(len(t.intermediate_values) for t in trials)
+
+
+def _wsgi_get(app, path: str) -> str:
+    from wsgiref.util import setup_testing_defaults
+
+    environ: dict = {"PATH_INFO": path, "REQUEST_METHOD": "GET"}
+    setup_testing_defaults(environ)
+    status = []
+    body = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
+    assert status == ["200 OK"], status
+    return body.decode()
+
+
+def test_a_study_of_genlabs_previous_sweeper_continues_after_an_upgrade(tmp_path):
+    """tests/data/optuna_2_10_study.sql is the study of this very command with n_trials=2, stored by
+    hydra-optuna-sweeper 1.3 on Optuna 2.10.1. The same command with n_trials=3 upgrades the file (keeping a copy),
+    leaves the two trials as they were and runs the third."""
+    import sqlite3
+
+    args = [*DIGITS_SWEEP, "model.dropout=interval(0.0,0.5)", "hydra.sweeper.n_trials=3"]
+    folder = tmp_path / "outputs" / "digits_ffn" / "optuna" / "digits_ffn_d6e76000"
+    folder.mkdir(parents=True)
+    with sqlite3.connect(folder / "optuna.db") as db:
+        db.executescript((Path(__file__).parents[1] / "data" / "optuna_2_10_study.sql").read_text())
+        old = db.execute(
+            "select number, value from trials join trial_values using (trial_id) order by number"
+        ).fetchall()
+    result = run_cli(args, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "upgraded the study file" in result.stderr + result.stdout
+    assert (folder / "optuna.db.schema-v2.6.0.a.bak").exists()
+    trials = optuna.load_study(study_name=folder.name, storage=f"sqlite:///{folder / 'optuna.db'}").trials
+    assert [(t.number, t.state.name) for t in trials] == [(0, "COMPLETE"), (1, "COMPLETE"), (2, "COMPLETE")]
+    assert [(t.number, t.value) for t in trials[:2]] == old
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["2"]

@@ -6,8 +6,6 @@ by name, instead of somewhere inside a DDP launch or a sweep.
 
 import inspect
 
-import pytest
-
 
 def test_lightning_subprocess_launcher_internals():
     from lightning.pytorch.strategies import DDPStrategy
@@ -70,23 +68,6 @@ def test_optuna_trial_internals(tmp_path):
     trial.report(1.0, step=0)
     (frozen,) = study.get_trials(deepcopy=False)
     assert trial_of(study, frozen).number == asked.number
-    sampler = optuna.samplers.TPESampler(seed=0)
-    assert hasattr(sampler, "_rng") and hasattr(sampler, "_random_sampler")
-
-
-def test_hydra_optuna_sweeper_internals():
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
-    from hydra_plugins.hydra_optuna_sweeper._impl import OptunaSweeperImpl, create_params_from_overrides
-
-    for name in (
-        "_process_searchspace_config",
-        "_parse_sweeper_params_config",
-        "_configure_trials",
-        "_get_directions",
-        "_to_grid_sampler_choices",
-    ):
-        assert callable(getattr(OptunaSweeperImpl, name)), name
-    assert len(create_params_from_overrides(["x=range(1,3)", "y=2"])) == 2  # (distributions, fixed params)
 
 
 def test_omegaconf_node_internals():

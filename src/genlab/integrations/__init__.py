@@ -8,7 +8,6 @@ tests/unit/test_integrations.py fails loudly when an upgrade removes or changes 
 - ``lightning_csv_logger``: a CSV logger whose resumed run appends instead of deleting ``metrics.csv``.
 - ``wandb``: whether Lightning's WandbLogger has started its run (``WandbLogger._experiment``).
 - ``optuna_trials``: a running trial found by number from another process (``Study._storage``, ``_trial_id``).
-- ``optuna_sweeper``: hydra-optuna-sweeper's implementation class, resumable and failure-tolerant.
 - ``omegaconf_nodes``: a config node's children and raw values without resolving interpolations.
 - ``hf_datasets``: the names of ``datasets``' own builders, and a dataset's cache fingerprint.
 """

@@ -1,6 +1,5 @@
 """A trial of an Optuna study as an object that can report and be pruned, from another process than the one that
-asked for it (a Hydra job reports to the sweeper's study). Optuna (2.10 here, pinned by hydra-optuna-sweeper 1.3;
-still so in 4.x) has no public way to get a ``Trial`` for a trial number or a ``FrozenTrial``: both need the
+asked for it (a Hydra job reports to the sweeper's study). Optuna (5.1 here; so since 2.x) has no public way to get a ``Trial`` for a trial number or a ``FrozenTrial``: both need the
 storage's trial id, ``Study._storage`` / ``FrozenTrial._trial_id``."""
 
 from __future__ import annotations
@@ -16,7 +15,10 @@ def trial_of(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> optuna.tr
 
 
 def running_trial(storage: str, study_name: str, number: int, pruner: Any = None) -> optuna.trial.Trial:
-    """The study's trial ``number`` as a live Trial; ``pruner`` must be the sweeper's (Optuna stores none)."""
-    study = optuna.load_study(study_name=study_name, storage=storage, pruner=pruner)
+    """The study's trial ``number`` as a live Trial; ``storage`` as genlab.sweeps.storage resolves it; ``pruner``
+    must be the sweeper's (Optuna stores none)."""
+    from genlab.sweeps.storage import open_storage
+
+    study = optuna.load_study(study_name=study_name, storage=open_storage(storage), pruner=pruner)
     trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
     return optuna.trial.Trial(study, trial_id)

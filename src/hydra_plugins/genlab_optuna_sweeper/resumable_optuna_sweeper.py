@@ -1,5 +1,5 @@
 """Hydra finds sweepers only inside the ``hydra_plugins`` package: this is genlab's, kept light because Hydra
-imports every plugin module when it starts. The work is in genlab.integrations.optuna_sweeper."""
+imports every plugin module when it starts. The work is in genlab.sweeps.study."""
 
 from typing import Any
 
@@ -9,13 +9,14 @@ from omegaconf import DictConfig
 
 
 class ResumableOptunaSweeper(Sweeper):
-    """hydra-optuna-sweeper's sweeper, made to resume an interrupted study and to survive failing trials
-    (see genlab.integrations.optuna_sweeper.ResumableOptunaStudy). Takes the same settings, plus ``pruner``."""
+    """An Optuna study that resumes an interrupted sweep and survives failing trials
+    (genlab.sweeps.study.ResumableOptunaStudy); its settings are conf/hydra/sweeper/resumable_optuna.yaml.
+    ``pruner`` is read by the trials themselves (genlab.callbacks.OptunaPruning): Optuna stores no pruner."""
 
     def __init__(self, pruner: Any = None, **settings: Any) -> None:
-        from genlab.integrations.optuna_sweeper import ResumableOptunaStudy
+        from genlab.sweeps.study import ResumableOptunaStudy
 
-        self.sweeper = ResumableOptunaStudy(pruner=pruner, **settings)
+        self.sweeper = ResumableOptunaStudy(**settings)
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.sweeper.setup(hydra_context=hydra_context, task_function=task_function, config=config)

@@ -1,43 +1,38 @@
 """An Optuna study run by Hydra's multirun that resumes where it was stopped and records failures instead of
 dying of them.
 
-hydra-optuna-sweeper asks its trials anew on every start (an interrupted study repeats trial numbers, job folders
-and budget), raises on the first failing job unless ``max_failure_rate`` says otherwise, and cannot prune. This
-keeps its search-space parsing and samplers and changes the loop:
-
-- the study lives in SQLite in the sweep folder (genlab/conf/hparams_search/optuna.yaml), and job folders are named by
-  trial number, so a rerun of the same command continues the study: finished trials are never run again, the
-  ``n_trials`` budget counts them, and a trial that was running when the sweep was killed runs again in its own
-  folder, where genlab continues it from its last checkpoint;
+- The study lives in the sweep folder (genlab.sweeps.storage: SQLite, or a journal file when trials run in
+  parallel), and job folders are named by trial number, so a rerun of the same command continues the study:
+  finished trials are never run again, the ``n_trials`` budget counts them, and a trial that was running when the
+  sweep was killed runs again in its own folder, where genlab continues it from its last checkpoint;
 - a trial that raises, returns no number or returns a non-finite one is told to Optuna as FAIL, with the reason
   kept in its ``failure`` attribute and in trials.csv, and the sweep goes on; it stops only when more than
   ``max_failure_rate`` of ``n_trials`` have failed;
-- ``optuna.TrialPruned`` raised by a trial (genlab.callbacks.OptunaPruning) marks it PRUNED, with ``pruner``.
+- ``optuna.TrialPruned`` raised by a trial (genlab.callbacks.OptunaPruning) marks it PRUNED.
 
-It subclasses hydra-optuna-sweeper 1.3's private ``_impl.OptunaSweeperImpl`` and calls its
-``_process_searchspace_config``, ``_parse_sweeper_params_config``, ``_configure_trials``, ``_get_directions``
-and ``_to_grid_sampler_choices`` (its 1.4 release candidates change three of them), and reseeds optuna 2.10's
-samplers through their private ``_rng``. tests/unit/test_integrations.py checks each is still there.
+It uses Optuna's public API only (``Study.ask`` with the search space, ``Study.tell``); the search space comes from
+genlab.sweeps.search_space, and the sampler is built from its config here, so a resumed study gets a freshly seeded
+one instead of a restarted generator.
 """
 
 import csv
-import functools
 import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import optuna
 from hydra.core.utils import JobReturn
-from omegaconf import OmegaConf
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
 from optuna.trial import Trial, TrialState
 
 from genlab.config.overrides import quoted
 from genlab.errors import GenlabError
 from genlab.integrations.optuna_trials import trial_of
-from hydra_plugins.hydra_optuna_sweeper._impl import OptunaSweeperImpl, create_params_from_overrides
+from genlab.sweeps.search_space import distributions_from_overrides, grid_choices
+from genlab.sweeps.storage import open_storage, resolve_storage
 
 log = logging.getLogger(__name__)
 
@@ -48,39 +43,67 @@ class SweepFailed(GenlabError):
     """More trials failed than the sweep allows."""
 
 
-class ResumableOptunaStudy(OptunaSweeperImpl):
-    def __init__(self, pruner: optuna.pruners.BasePruner | None = None, **settings: Any) -> None:
-        super().__init__(**settings)
-        self.pruner = pruner
+class ResumableOptunaStudy:
+    """Runs the trials of ``hydra.sweeper`` (conf/hydra/sweeper/resumable_optuna.yaml): ``sampler`` is its config,
+    built here; ``storage`` a value genlab.sweeps.storage understands; ``direction`` one or a list of
+    minimize/maximize; ``params`` the search space in Hydra's sweep syntax; ``n_jobs`` trials are launched at once."""
+
+    def __init__(
+        self,
+        sampler: DictConfig,
+        direction: str | Sequence[str],
+        storage: str | None,
+        study_name: str,
+        n_trials: int,
+        n_jobs: int,
+        max_failure_rate: float,
+        params: DictConfig | None,
+    ) -> None:
+        self.sampler_config, self.storage, self.study_name = sampler, storage, study_name
+        self.directions = [direction] if isinstance(direction, str) else list(direction)
+        self.n_trials, self.n_jobs, self.max_failure_rate = int(n_trials), int(n_jobs), float(max_failure_rate)
+        self.params = dict(params or {})
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        from hydra.core.plugins import Plugins
+
+        self.config = config
+        self.launcher = Plugins.instance().instantiate_launcher(
+            config=config, hydra_context=hydra_context, task_function=task_function
+        )
 
     def sweep(self, arguments: list[str]) -> None:
-        self._process_searchspace_config()
-        distributions, fixed_params = create_params_from_overrides([*self._parse_sweeper_params_config(), *arguments])
-        if self.search_space_distributions:
-            distributions = {**self.search_space_distributions, **distributions}
+        distributions, fixed_params = distributions_from_overrides(
+            [*(f"{key}={value}" for key, value in self.params.items()), *arguments]
+        )
         for name in fixed_params:
             distributions.pop(name, None)
-        self._use_grid_sampler(distributions)
+        grid = self._grid(distributions)
 
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        storage = resolve_storage(self.storage, sweep_dir, parallel=self._parallel())
         # Jobs compose their configs anew from their overrides: these pin them to this sweep's folder and study.
-        self.pinned = (f"hydra.sweep.dir={quoted(sweep_dir)}", f"hydra.sweeper.study_name={quoted(self.study_name)}")
-        directions = self._get_directions()
+        self.pinned = (
+            f"hydra.sweep.dir={quoted(sweep_dir)}",
+            f"hydra.sweeper.study_name={quoted(self.study_name)}",
+            f"hydra.sweeper.storage={quoted(storage)}",
+        )
         study = optuna.create_study(
             study_name=self.study_name,
-            storage=self.storage,
-            sampler=self.sampler,
-            pruner=self.pruner,
-            directions=directions,
+            storage=open_storage(storage),
+            sampler=self._sampler(grid, seed_offset=0),
+            directions=self.directions,
             load_if_exists=True,
         )
         trials = study.get_trials(deepcopy=False)
         finished = [t for t in trials if t.state in _FINISHED]
         interrupted = [t for t in trials if t.state == TrialState.RUNNING]
+        log.info(f"study {self.study_name} in {storage}")
         if trials:
-            self._reseed_sampler(len(trials))
+            # a seeded sampler built anew would draw the first trials' values again: seed it past them
+            study.sampler = self._sampler(grid, seed_offset=len(trials))
             log.info(
                 f"study {self.study_name} resumes in {sweep_dir}: {len(finished)} of {self.n_trials} trial(s) finished, "
                 f"{len(interrupted)} interrupted (they continue from their checkpoints)"
@@ -94,11 +117,14 @@ class ResumableOptunaStudy(OptunaSweeperImpl):
                 batch = [trial_of(study, frozen)]
                 overrides = [self._trial_overrides(frozen.params, fixed_params)]
             else:
-                batch = [study.ask() for _ in range(min(to_go, self.n_jobs))]
-                overrides = [(*o, *self.pinned) for o in self._configure_trials(batch, distributions, fixed_params)]
+                batch = [study.ask(distributions) for _ in range(min(to_go, self.n_jobs))]
+                for trial in batch:
+                    for name, value in fixed_params.items():
+                        trial.set_user_attr(name, value)
+                overrides = [self._trial_overrides(trial.params, fixed_params) for trial in batch]
             returns = self._launch(batch, overrides)
             for trial, job_return in zip(batch, returns):
-                failures += not self._record(study, trial, job_return, len(directions))
+                failures += not self._record(study, trial, job_return, len(self.directions))
             to_go -= len(batch)
             if failures > allowed_failures:
                 self._save_results(study, sweep_dir)
@@ -108,23 +134,31 @@ class ResumableOptunaStudy(OptunaSweeperImpl):
                 )
         self._save_results(study, sweep_dir)
 
-    def _use_grid_sampler(self, distributions: dict) -> None:
-        """hydra.sweeper.sampler=grid: the grid is the search space, and its size caps n_trials."""
-        if isinstance(self.sampler, functools.partial) and self.sampler.func == optuna.samplers.GridSampler:
-            grid = {name: self._to_grid_sampler_choices(d) for name, d in distributions.items()}
-            self.sampler = self.sampler(grid)
-            self.n_trials = min(self.n_trials, math.prod(len(v) for v in grid.values()))
+    def _parallel(self) -> bool:
+        """Whether trials may run at the same time (then SQLite is no place for the study)."""
+        launcher = str(self.config.hydra.launcher.get("_target_", ""))
+        return self.n_jobs > 1 or not launcher.endswith(".BasicLauncher")
 
-    def _reseed_sampler(self, n_asked: int) -> None:
-        """A seeded sampler restarted on a resumed study would draw its first trials' values again: continue from
-        a seed of its own instead (seed + trials asked so far), still the same on every run."""
-        seed = self.config.hydra.sweeper.sampler.get("seed")
-        if seed is None:
-            return
-        # optuna 2.10 (pinned by hydra-optuna-sweeper) keeps its samplers' generators in _rng
-        for sampler in (self.sampler, getattr(self.sampler, "_random_sampler", None)):
-            if sampler is not None and hasattr(sampler, "_rng"):
-                sampler._rng = np.random.RandomState(seed + n_asked)
+    def _grid(self, distributions: dict[str, Any]) -> dict[str, list[Any]] | None:
+        """hydra/sweeper/sampler=grid: the grid is the search space, and its size caps n_trials."""
+        from hydra.utils import get_class
+
+        if not issubclass(get_class(self.sampler_config._target_), optuna.samplers.GridSampler):
+            return None
+        grid = {name: grid_choices(name, d) for name, d in distributions.items()}
+        self.n_trials = min(self.n_trials, math.prod(len(v) for v in grid.values()))
+        return grid
+
+    def _sampler(self, grid: dict[str, list[Any]] | None, seed_offset: int) -> optuna.samplers.BaseSampler:
+        """The sampler of ``hydra.sweeper.sampler``; a seeded one gets seed + ``seed_offset``, still the same on
+        every run of the command."""
+        from hydra.utils import instantiate
+
+        settings: dict[str, Any] = {} if grid is None else {"search_space": grid}
+        seed = self.sampler_config.get("seed")
+        if seed is not None:
+            settings["seed"] = int(seed) + seed_offset
+        return instantiate(self.sampler_config, **settings)
 
     def _trial_overrides(self, params: dict[str, Any], fixed_params: dict[str, Any]) -> tuple[str, ...]:
         """The overrides of a trial asked before (same format as OptunaSweeperImpl._configure_trials)."""
