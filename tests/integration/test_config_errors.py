@@ -3,7 +3,7 @@
 import pytest
 
 from genlab import api
-from genlab.errors import ConfigError, DataError
+from genlab.errors import ConfigError
 from helpers import FAST, run_cli
 
 
@@ -72,16 +72,6 @@ def test_a_one_file_corpus_without_separator_trains(run_dir, tmp_path):
         run_dir,
     )
     assert metrics["test/loss"] > 0
-
-
-def test_cifar10_download_without_torchvision_says_how_to_install(run_dir):
-    try:
-        import torchvision  # noqa: F401
-    except Exception:
-        with pytest.raises(DataError, match=r"data.download=true needs torchvision .*pip install 'genlab\[vision\]'"):
-            api.run(["data=cifar10", f"data.root={run_dir}/none", "data.download=true", *FAST], run_dir)
-    else:
-        pytest.skip("torchvision is importable here")
 
 
 def test_a_diverging_run_stops_at_once_with_the_step_and_the_fix(run_dir):

@@ -8,17 +8,23 @@ from genlab.data.safe_pickle import load_data_pickle
 from genlab.errors import DataError
 
 _FOLDER = "cifar-10-batches-py"
+# the dataset's home page, https://www.cs.toronto.edu/~kriz/cifar.html, gives both
+_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+_MD5 = "c58f30108f718f92721af3b95e74349a"
 
 
 class CIFAR10DataModule(ImageClassificationDataModule):
-    """CIFAR-10 from the python-pickle batches under ``root``; ``download=true`` fetches them with torchvision."""
+    """CIFAR-10 from the python-pickle batches under ``root``; ``download=true`` fetches the archive from ``url``
+    and unpacks it there once its MD5 is ``md5`` (a mirror may serve it: set both)."""
 
     class_names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
-    def __init__(self, root: str = "data/cifar10", download: bool = False, **kwargs: Any):
+    def __init__(
+        self, root: str = "data/cifar10", download: bool = False, url: str = _URL, md5: str = _MD5, **kwargs: Any
+    ):
         super().__init__(**kwargs)
         self.root = Path(root)
-        self.download = download
+        self.download, self.url, self.md5 = download, url, md5
 
     def prepare_data(self) -> None:
         if (self.root / _FOLDER).is_dir():
@@ -28,14 +34,13 @@ class CIFAR10DataModule(ImageClassificationDataModule):
                 f"data.root: no {_FOLDER} folder under {self.root}; set data.root to the folder that holds it, "
                 f"or data.download=true where there is internet"
             )
-        try:
-            from torchvision.datasets import CIFAR10
-        except Exception as e:
-            raise DataError(
-                f"data.download=true needs torchvision ({type(e).__name__}: {e}); install it with "
-                f"\"pip install 'genlab[vision]'\" or download cifar-10-python.tar.gz and extract it under data.root"
-            ) from e
-        CIFAR10(str(self.root), train=True, download=True)
+        from genlab.data.downloads import download_verified, extract_tar
+
+        archive = download_verified(self.url, self.root / "cifar-10-python.tar.gz", self.md5, "data.url")
+        extract_tar(archive, self.root)
+        archive.unlink()
+        if not (self.root / _FOLDER).is_dir():
+            raise DataError(f"data.url: {self.url} holds no {_FOLDER} folder; it is not the CIFAR-10 python archive")
 
     def _batches(self, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
         images, labels = [], []
