@@ -101,3 +101,47 @@ class KillAtStep(L.Callback):
 
     def on_validation_start(self, trainer: L.Trainer, *args: object) -> None:
         self._kill_if_due(trainer, "validation_start")
+
+
+class KillAfterWandbWrite(L.Callback):
+    """SIGKILLs its process at the start of ``epoch``, once W&B has written its offline log again since then (so
+    what was logged before is on disk, as it would be for a run killed long after its start)."""
+
+    def __init__(self, epoch: int, marker: str, patience_s: float = 120):
+        self.epoch, self.marker, self.patience_s = epoch, Path(marker), patience_s
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch != self.epoch or self.marker.exists():
+            return
+        from lightning.pytorch.loggers import WandbLogger
+
+        run = next(logger.experiment for logger in trainer.loggers if isinstance(logger, WandbLogger))
+        log_file = Path(run.dir).parent / f"run-{run.id}.wandb"
+        size, waited = log_file.stat().st_size, 0.0
+        while log_file.stat().st_size == size:
+            if waited > self.patience_s:
+                raise RuntimeError(f"W&B did not write {log_file} within {self.patience_s} s")
+            time.sleep(0.05)
+            waited += 0.05
+        self.marker.write_text(f"killed at epoch {self.epoch} after W&B wrote {log_file}")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillWhenFileAppears(L.Callback):
+    """SIGKILLs its process at the start of ``epoch`` once ``wait_for`` exists (another process's sign that
+    something has happened, e.g. a server received the run's first validation)."""
+
+    def __init__(self, epoch: int, marker: str, wait_for: str, patience_s: float = 120):
+        self.epoch, self.marker, self.wait_for, self.patience_s = epoch, Path(marker), Path(wait_for), patience_s
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch != self.epoch or self.marker.exists():
+            return
+        waited = 0.0
+        while not self.wait_for.exists():
+            if waited > self.patience_s:
+                raise RuntimeError(f"{self.wait_for} did not appear within {self.patience_s} s")
+            time.sleep(0.05)
+            waited += 0.05
+        self.marker.write_text(f"killed at epoch {self.epoch} after {self.wait_for} appeared")
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -11,6 +11,7 @@ import torch
 
 from genlab.core.run_folder import overrides_hash, run_dir
 from helpers import env_with_test_modules, run_cli
+from wandb_recorder import wandb_sync
 
 COMMON = [
     "data=digits",
@@ -73,6 +74,15 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     assert (folder / "wandb_id").read_text() == wandb_id
     segments = sorted((folder / "wandb").glob("offline-run-*"))
     assert len(segments) == 2 and all(s.name.endswith(wandb_id) for s in segments)
+    # Killed within W&B's first 15 s, the first segment's log never got past its header: on resume it is set aside
+    # (W&B's sync fails on the whole folder otherwise) and `wandb sync <run>/wandb`, the command the run prints,
+    # uploads the resumed segment as the same run (tests/wandb_recorder.py records what it sends)
+    assert "holds no records" in resumed.stdout + resumed.stderr
+    assert [p.name for p in segments[0].glob("run-*")] == [f"run-{wandb_id}.wandb.empty"]
+    assert f"wandb sync {folder / 'wandb'}" in resumed.stdout
+    sent = wandb_sync([folder / "wandb"])
+    assert sent.runs == {f"entity/genlab/{wandb_id}"}, sent.output
+    assert {row["epoch"] for row in sent.history if "val/loss" in row} == {1, 2}
 
 
 def test_mid_epoch_resume_with_limited_batches_trains_exactly_the_missing_batches(tmp_path):

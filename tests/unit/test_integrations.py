@@ -5,6 +5,7 @@ by name, instead of somewhere inside a DDP launch or a sweep.
 """
 
 import inspect
+from pathlib import Path
 
 
 def test_lightning_subprocess_launcher_internals():
@@ -54,6 +55,23 @@ def test_wandb_logger_starts_its_run_lazily(tmp_path):
 
     logger = WandbLogger(save_dir=str(tmp_path), offline=True)
     assert logger._experiment is None and started_run(logger) is None
+
+
+def test_wandb_offline_log_is_its_header_alone_until_wandb_first_writes_it(tmp_path):
+    import wandb
+
+    from genlab.integrations.wandb import TRANSACTION_LOG_HEADER_BYTES, set_aside_empty_logs
+
+    # a flush interval of 0: the log is written only when its buffer fills or the run finishes
+    settings = wandb.Settings(x_transaction_log_flush_interval=0)
+    run = wandb.init(mode="offline", dir=tmp_path, id="abc", settings=settings)
+    run.log({"loss": 1.0})
+    log_file = Path(run.dir).parent / "run-abc.wandb"
+    assert log_file.stat().st_size == TRANSACTION_LOG_HEADER_BYTES
+    assert set_aside_empty_logs(tmp_path / "wandb", "abc") == [log_file]
+    run.finish()
+    # the run kept writing to the renamed file it had open: the finished log holds records
+    assert log_file.with_name("run-abc.wandb.empty").stat().st_size > TRANSACTION_LOG_HEADER_BYTES
 
 
 def test_optuna_trial_internals(tmp_path):

@@ -1,6 +1,7 @@
 """From a composed config to the objects of a run. The only place, with genlab.cli.train, that knows about Hydra."""
 
 import inspect
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -19,6 +20,7 @@ from genlab.core.protocols import Schedule, ShapedData, ShapeDeclaringTask, Tuni
 from genlab.core.run_folder import wandb_run_id
 from genlab.errors import ConfigError, GenlabError
 from genlab.generation.predict import check_generation
+from genlab.integrations.wandb import set_aside_empty_logs
 
 
 def instantiate_section(node: DictConfig, key: str, **kwargs: Any) -> Any:
@@ -121,6 +123,8 @@ def build_loggers(cfg: DictConfig, ctx: RunContext, secrets: frozenset[str]) -> 
             ]
             # other DDP ranks log nothing, and must not race rank 0 for the id file
             run_id = wandb_run_id(ctx.output_dir) if process_rank() == 0 else None
+            if run_id is not None:
+                set_aside_empty_logs(Path(ctx.output_dir) / "wandb", run_id)
             extra = {"id": run_id, "group": ctx.group, "tags": redact([*cfg.tags, *tags][:64], secrets)}
         loggers.append(instantiate_section(node, f"logger.{name}", **extra))
     return loggers

@@ -45,6 +45,7 @@ def print_summary(metrics: dict[str, float], output_dir: Path, trainer: L.Traine
         if run is not None:
             run_dir = Path(run.dir).parent
             if run_dir.name.startswith("offline-run"):
-                console.print(f"W&B run (offline): {run_dir}\n  upload it with: wandb sync {run_dir}")
+                # a resumed run has one offline folder per start; synced together, they arrive as one run
+                console.print(f"W&B run (offline): {run_dir}\n  upload it with: wandb sync {run_dir.parent}")
             else:
                 console.print(f"W&B run: {run.url}")
