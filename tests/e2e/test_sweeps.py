@@ -111,6 +111,8 @@ def test_a_killed_sweep_continues_without_repeating_trials(tmp_path):
     log = (folder / "2" / "digits_ffn.log").read_text()
     assert "resuming from" in log and "epoch" in log
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["0", "1", "2", "3"]
+    # and nothing else: no empty multiruns/<time> folders from composing the jobs' configs
+    assert [p.name for p in (tmp_path / "outputs" / "digits_ffn").iterdir()] == ["optuna"]
 
 
 def test_a_trial_the_pruner_gives_up_on_stops_early(tmp_path):

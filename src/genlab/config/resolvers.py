@@ -5,7 +5,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from genlab.core.run_folder import new_folder, overrides_hash, run_dir
+from genlab.core.run_folder import overrides_hash, run_dir, sweep_dir
 
 
 def package_dir(name: str) -> str:
@@ -92,10 +92,9 @@ def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.compatibility"):
         # the model × task × data table in genlab-train --help
         OmegaConf.register_new_resolver("genlab.compatibility", _compatibility_table)
-    if not OmegaConf.has_resolver("genlab.new_folder"):
-        # a multirun's sweep folder, created at once with a suffix if taken: identical sweeps started together
-        # get folders of their own (cached: the sweep and its jobs resolve it to the same folder)
-        OmegaConf.register_new_resolver("genlab.new_folder", lambda base: str(new_folder(base)), use_cache=True)
+    if not OmegaConf.has_resolver("genlab.sweep_dir"):
+        # a multirun's sweep folder (cached: the sweep and its jobs resolve it to the same folder)
+        OmegaConf.register_new_resolver("genlab.sweep_dir", sweep_dir, use_cache=True)
     if not OmegaConf.has_resolver("genlab.image_folder_classes"):
         # data=image_folder's num_classes and input_shape, read from the folder when the config is composed
         OmegaConf.register_new_resolver("genlab.image_folder_classes", _image_folder_classes)

@@ -66,6 +66,18 @@ def run_folder_of(checkpoint: str | Path) -> Path | None:
     return None
 
 
+def sweep_dir(experiment_dir: str, study_name: str | None) -> str:
+    """A multirun's folder under ``experiment_dir``: ``optuna/<study_name>`` for an Optuna study (named after its
+    command, so that the same command continues it), else a new ``multiruns/<time>``, created here with a suffix if
+    taken, so that identical sweeps started together get folders of their own.
+
+    One resolver rather than an Optuna config overriding the default folder: Hydra resolves a value it merges
+    another over, which created an empty multiruns folder each time a config was composed."""
+    if study_name:
+        return str(Path(experiment_dir) / "optuna" / study_name)
+    return str(new_folder(Path(experiment_dir) / "multiruns" / f"{datetime.now():%Y-%m-%d_%H-%M-%S}"))
+
+
 def new_folder(base: str | Path) -> Path:
     """``base``, or ``base-2``, ``base-3``, ...: the first that does not exist yet, created here, so that two runs
     (or sweeps) started in the same second never share a folder."""
