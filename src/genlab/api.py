@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genlab.config import CONFIG_MODULE
+from genlab.config.compat import VERSION_BASE
 from genlab.config.trusted import check_trusted
 from genlab.core.checkpoints import run_checkpoint
 from genlab.core.context import RunContext
@@ -60,7 +61,7 @@ def compose(
     overrides = list(overrides)
     search = [f"hydra.searchpath=[file://{Path(config_dir).resolve()}]"] if config_dir is not None else []
     GlobalHydra.instance().clear()
-    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+    with initialize_config_module(config_module=CONFIG_MODULE, **VERSION_BASE):
         cfg = hydra_compose("train", overrides=[*overrides, *search], return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)
     with open_dict(cfg):

@@ -1,5 +1,6 @@
-"""Optuna pruning for trials that run as separate jobs (Hydra multirun): the trial is found in the study's
-storage by its number, so the job needs no handle from the sweeper."""
+"""Optuna pruning for trials that run as separate jobs (Hydra multirun): the job finds its study through its sweep
+folder (genlab.sweeps.storage.recorded_study) and its trial there by number, so it needs no handle from the
+sweeper."""
 
 from typing import Any
 
@@ -13,15 +14,17 @@ class OptunaPruning(L.Callback):
     ``pruner`` must be the sweeper's: Optuna keeps no pruner in the storage.
     """
 
-    def __init__(self, storage: str, study_name: str, trial_number: int, monitor: str, pruner: Any = None):
-        self.storage, self.study_name, self.trial_number = storage, study_name, int(trial_number)
+    def __init__(self, study_folder: str, trial_number: int, monitor: str, pruner: Any = None):
+        self.study_folder, self.trial_number = study_folder, int(trial_number)
         self.monitor, self.pruner = monitor, pruner
         self._trial = None
 
     def _find_trial(self):
         from genlab.integrations.optuna_trials import running_trial
+        from genlab.sweeps.storage import recorded_study
 
-        return running_trial(self.storage, self.study_name, self.trial_number, self.pruner)
+        study_name, storage = recorded_study(self.study_folder)
+        return running_trial(storage, study_name, self.trial_number, self.pruner)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         value = trainer.callback_metrics.get(self.monitor)

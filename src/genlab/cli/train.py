@@ -16,6 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from genlab.config import CONFIG_MODULE
+from genlab.config.compat import VERSION_BASE
 from genlab.config.errors import USER_ERRORS, describe
 from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
@@ -32,7 +33,7 @@ register_resolvers()
 warnings.filterwarnings("ignore", message=".*is validated against ConfigStore schema with the same name.*")
 
 
-@hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name="train")
+@hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="train", **VERSION_BASE)
 def _hydra_main(cfg: DictConfig) -> float | None:
     from genlab.core.context import RunContext
     from genlab.core.run import run
@@ -132,6 +133,7 @@ def main() -> None:
     # and we print user errors as one line. A user who set it gets Hydra's full traces, as Hydra promises.
     full_traces = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    _search_is_a_multirun(sys.argv)
     try:
         _hydra_main()
     except USER_ERRORS as e:
@@ -145,6 +147,15 @@ def main() -> None:
         _exit_with(
             ConfigError(f"{e}; --cfg shows one job's config: drop -m (and give single values instead of sweeps)")
         )
+
+
+def _search_is_a_multirun(argv: list[str]) -> None:
+    """``hparams_search=...`` runs as a multirun without ``-m``: its config sets ``hydra.mode: MULTIRUN``, which
+    Hydra 1.3 honours from any config but Hydra 1.4 only from the primary one or the command line."""
+    # --cfg, --info and the help show one config and take no -m
+    other_modes = {"-m", "--multirun", "-c", "--cfg", "-i", "--info", "-h", "--help", "--hydra-help"}
+    if any(a.startswith("hparams_search=") for a in argv[1:]) and not other_modes & {*argv[1:]}:
+        argv.insert(1, "--multirun")
 
 
 def _exit_with(error: BaseException) -> None:

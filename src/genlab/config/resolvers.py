@@ -5,6 +5,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from genlab.config.compat import register_resolver
 from genlab.core.run_folder import overrides_hash, run_dir, sweep_dir
 
 
@@ -82,36 +83,36 @@ def _first_source(sources: object, key: str) -> object:
 
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.package_dir"):
-        OmegaConf.register_new_resolver("genlab.package_dir", package_dir)
+        register_resolver("genlab.package_dir", package_dir)
     if not OmegaConf.has_resolver("genlab.cwd"):
         # Not ${hydra:runtime.cwd}: a multirun resolves the sweep folder before HydraConfig exists.
-        OmegaConf.register_new_resolver("genlab.cwd", os.getcwd)
+        register_resolver("genlab.cwd", os.getcwd)
     if not OmegaConf.has_resolver("genlab.overrides_hash"):
         # names an Optuna study after the command that started it, so that the same command continues it
-        OmegaConf.register_new_resolver("genlab.overrides_hash", overrides_hash)
+        register_resolver("genlab.overrides_hash", overrides_hash)
     if not OmegaConf.has_resolver("genlab.compatibility"):
         # the model × task × data table in genlab-train --help
-        OmegaConf.register_new_resolver("genlab.compatibility", _compatibility_table)
+        register_resolver("genlab.compatibility", _compatibility_table)
     if not OmegaConf.has_resolver("genlab.sweep_dir"):
         # a multirun's sweep folder (cached: the sweep and its jobs resolve it to the same folder)
-        OmegaConf.register_new_resolver("genlab.sweep_dir", sweep_dir, use_cache=True)
+        register_resolver("genlab.sweep_dir", sweep_dir, use_cache=True)
     if not OmegaConf.has_resolver("genlab.image_folder_classes"):
         # data=image_folder's num_classes and input_shape, read from the folder when the config is composed
-        OmegaConf.register_new_resolver("genlab.image_folder_classes", _image_folder_classes)
-        OmegaConf.register_new_resolver("genlab.image_folder_shape", _image_folder_shape)
+        register_resolver("genlab.image_folder_classes", _image_folder_classes)
+        register_resolver("genlab.image_folder_shape", _image_folder_shape)
         # data=audio_folder's num_classes and its spectrogram's frames (from clip_seconds)
-        OmegaConf.register_new_resolver("genlab.audio_folder_classes", _audio_folder_classes)
-        OmegaConf.register_new_resolver("genlab.clip_frames", _clip_frames)
+        register_resolver("genlab.audio_folder_classes", _audio_folder_classes)
+        register_resolver("genlab.clip_frames", _clip_frames)
     if not OmegaConf.has_resolver("genlab.sequence_shape"):
         # data=sequences / sequence_forecast: an example's [steps, features] and the net's outputs, from the file
-        OmegaConf.register_new_resolver("genlab.sequence_shape", _sequence_shape)
-        OmegaConf.register_new_resolver("genlab.sequence_outputs", _sequence_outputs)
+        register_resolver("genlab.sequence_shape", _sequence_shape)
+        register_resolver("genlab.sequence_outputs", _sequence_outputs)
     if not OmegaConf.has_resolver("genlab.hf_classes"):
         # data=hf_*: the classes of the dataset's label column and the shape of its images, read when composed
-        OmegaConf.register_new_resolver("genlab.hf_classes", _hf_classes)
-        OmegaConf.register_new_resolver("genlab.hf_image_shape", _hf_image_shape)
+        register_resolver("genlab.hf_classes", _hf_classes)
+        register_resolver("genlab.hf_image_shape", _hf_image_shape)
     if not OmegaConf.has_resolver("genlab.first_source"):
-        OmegaConf.register_new_resolver("genlab.first_source", _first_source)
+        register_resolver("genlab.first_source", _first_source)
     if not OmegaConf.has_resolver("genlab.run_dir"):
         # Cached so every place that resolves hydra.run.dir in this process gets the same folder.
-        OmegaConf.register_new_resolver("genlab.run_dir", run_dir, use_cache=True)
+        register_resolver("genlab.run_dir", run_dir, use_cache=True)

@@ -75,7 +75,14 @@ def sweep_dir(experiment_dir: str, study_name: str | None) -> str:
     another over, which created an empty multiruns folder each time a config was composed."""
     if study_name:
         return str(Path(experiment_dir) / "optuna" / study_name)
-    return str(new_folder(Path(experiment_dir) / "multiruns" / f"{datetime.now():%Y-%m-%d_%H-%M-%S}"))
+    base = Path(experiment_dir) / "multiruns" / f"{datetime.now():%Y-%m-%d_%H-%M-%S}"
+    # Hydra composes a multirun's config more than once in its process (1.4 even for each job): one folder each
+    if base not in _SWEEP_FOLDERS:
+        _SWEEP_FOLDERS[base] = new_folder(base)
+    return str(_SWEEP_FOLDERS[base])
+
+
+_SWEEP_FOLDERS: dict[Path, Path] = {}
 
 
 def new_folder(base: str | Path) -> Path:

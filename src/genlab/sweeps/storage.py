@@ -9,7 +9,8 @@
 - a path ending in ``.journal``: a journal file elsewhere;
 - any other value: an SQLAlchemy URL (``postgresql://user@host/db``, ``sqlite:///path``) for Optuna's RDB storage.
 
-Jobs are handed the resolved value (a path or a URL), so they open the storage the sweeper chose.
+The sweeper records the study's name and resolved storage in the sweep folder (``study.yaml``); its jobs, which
+know their sweep folder, read them there and open the storage the sweeper chose.
 """
 
 from __future__ import annotations
@@ -25,6 +26,29 @@ log = logging.getLogger(__name__)
 
 SQLITE_FILE = "optuna.db"
 JOURNAL_FILE = "optuna.journal"
+STUDY_FILE = "study.yaml"
+
+
+def record_study(sweep_dir: Path, study_name: str, storage: str) -> None:
+    """Writes where the sweep's study is, for its jobs (:func:`recorded_study`)."""
+    import yaml
+
+    (sweep_dir / STUDY_FILE).write_text(yaml.safe_dump({"study_name": study_name, "storage": storage}))
+
+
+def recorded_study(sweep_dir: str | Path) -> tuple[str, str]:
+    """The study name and storage the sweeper recorded in ``sweep_dir``."""
+    import yaml
+
+    path = Path(sweep_dir) / STUDY_FILE
+    try:
+        recorded = yaml.safe_load(path.read_text())
+        return str(recorded["study_name"]), str(recorded["storage"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
+        raise ConfigError(
+            f"{path}: the sweep's study record is missing or damaged ({type(e).__name__}); callbacks.optuna_pruning "
+            f"runs only in the trials of hparams_search=optuna"
+        ) from None
 
 
 def resolve_storage(setting: str | None, sweep_dir: Path, parallel: bool) -> str:

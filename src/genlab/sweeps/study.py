@@ -32,7 +32,7 @@ from genlab.config.overrides import quoted
 from genlab.errors import GenlabError
 from genlab.integrations.optuna_trials import trial_of
 from genlab.sweeps.search_space import distributions_from_overrides, grid_choices
-from genlab.sweeps.storage import open_storage, resolve_storage
+from genlab.sweeps.storage import open_storage, record_study, resolve_storage
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +84,10 @@ class ResumableOptunaStudy:
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         storage = resolve_storage(self.storage, sweep_dir, parallel=self._parallel())
-        # Jobs compose their configs anew from their overrides: these pin them to this sweep's folder and study.
-        self.pinned = (
-            f"hydra.sweep.dir={quoted(sweep_dir)}",
-            f"hydra.sweeper.study_name={quoted(self.study_name)}",
-            f"hydra.sweeper.storage={quoted(storage)}",
-        )
+        # Jobs compose their configs anew from their overrides: this pins them to this sweep's folder, where they
+        # find the study (Hydra 1.4 refuses jobs that override hydra.sweeper itself)
+        self.pinned = (f"hydra.sweep.dir={quoted(sweep_dir)}",)
+        record_study(sweep_dir, self.study_name, storage)
         study = optuna.create_study(
             study_name=self.study_name,
             storage=open_storage(storage),
