@@ -152,9 +152,15 @@ def main() -> None:
 def _search_is_a_multirun(argv: list[str]) -> None:
     """``hparams_search=...`` runs as a multirun without ``-m``: its config sets ``hydra.mode: MULTIRUN``, which
     Hydra 1.3 honours from any config but Hydra 1.4 only from the primary one or the command line."""
-    # --cfg, --info and the help show one config and take no -m
+    # --cfg, --info and the help show one config and take no -m; a hydra.mode override says itself (the extra DDP
+    # ranks of a trial run as single runs with hydra.mode=RUN)
     other_modes = {"-m", "--multirun", "-c", "--cfg", "-i", "--info", "-h", "--help", "--hydra-help"}
-    if any(a.startswith("hparams_search=") for a in argv[1:]) and not other_modes & {*argv[1:]}:
+    args = argv[1:]
+    if (
+        any(a.startswith("hparams_search=") for a in args)
+        and not other_modes & set(args)
+        and not any(a.startswith("hydra.mode=") for a in args)
+    ):
         argv.insert(1, "--multirun")
 
 
