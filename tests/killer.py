@@ -103,45 +103,56 @@ class KillAtStep(L.Callback):
         self._kill_if_due(trainer, "validation_start")
 
 
-class KillAfterWandbWrite(L.Callback):
-    """SIGKILLs its process at the start of ``epoch``, once W&B has written its offline log again since then (so
-    what was logged before is on disk, as it would be for a run killed long after its start)."""
+def wait_until(condition, what: str, patience_s: float = 120) -> None:
+    """Polls ``condition`` until it holds; a RuntimeError naming ``what`` after ``patience_s`` (a hung test, not a
+    verdict on timing: what is awaited happens within seconds)."""
+    waited = 0.0
+    while not condition():
+        if waited > patience_s:
+            raise RuntimeError(f"{what} did not happen within {patience_s} s")
+        time.sleep(0.05)
+        waited += 0.05
 
-    def __init__(self, epoch: int, marker: str, patience_s: float = 120):
-        self.epoch, self.marker, self.patience_s = epoch, Path(marker), patience_s
+
+class _KillAtEpochStartOnceReady(L.Callback):
+    """SIGKILLs its process once, at the start of ``epoch``, after :meth:`await_ready` returns (what it awaited)."""
+
+    def __init__(self, epoch: int, marker: str):
+        self.epoch, self.marker = epoch, Path(marker)
+
+    def await_ready(self, trainer: L.Trainer) -> str:
+        raise NotImplementedError
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch != self.epoch or self.marker.exists():
             return
+        what = self.await_ready(trainer)
+        self.marker.write_text(f"killed at epoch {self.epoch} after {what}")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillAfterWandbWrite(_KillAtEpochStartOnceReady):
+    """SIGKILLs its process at the start of ``epoch``, once W&B has written its offline log again since then (so
+    what was logged before is on disk, as it would be for a run killed long after its start)."""
+
+    def await_ready(self, trainer: L.Trainer) -> str:
         from lightning.pytorch.loggers import WandbLogger
 
         run = next(logger.experiment for logger in trainer.loggers if isinstance(logger, WandbLogger))
         log_file = Path(run.dir).parent / f"run-{run.id}.wandb"
-        size, waited = log_file.stat().st_size, 0.0
-        while log_file.stat().st_size == size:
-            if waited > self.patience_s:
-                raise RuntimeError(f"W&B did not write {log_file} within {self.patience_s} s")
-            time.sleep(0.05)
-            waited += 0.05
-        self.marker.write_text(f"killed at epoch {self.epoch} after W&B wrote {log_file}")
-        os.kill(os.getpid(), signal.SIGKILL)
+        size = log_file.stat().st_size
+        wait_until(lambda: log_file.stat().st_size != size, f"W&B writing {log_file}")
+        return f"W&B wrote {log_file}"
 
 
-class KillWhenFileAppears(L.Callback):
+class KillWhenFileAppears(_KillAtEpochStartOnceReady):
     """SIGKILLs its process at the start of ``epoch`` once ``wait_for`` exists (another process's sign that
     something has happened, e.g. a server received the run's first validation)."""
 
-    def __init__(self, epoch: int, marker: str, wait_for: str, patience_s: float = 120):
-        self.epoch, self.marker, self.wait_for, self.patience_s = epoch, Path(marker), Path(wait_for), patience_s
+    def __init__(self, epoch: int, marker: str, wait_for: str):
+        super().__init__(epoch, marker)
+        self.wait_for = Path(wait_for)
 
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.current_epoch != self.epoch or self.marker.exists():
-            return
-        waited = 0.0
-        while not self.wait_for.exists():
-            if waited > self.patience_s:
-                raise RuntimeError(f"{self.wait_for} did not appear within {self.patience_s} s")
-            time.sleep(0.05)
-            waited += 0.05
-        self.marker.write_text(f"killed at epoch {self.epoch} after {self.wait_for} appeared")
-        os.kill(os.getpid(), signal.SIGKILL)
+    def await_ready(self, trainer: L.Trainer) -> str:
+        wait_until(self.wait_for.exists, f"{self.wait_for} appearing")
+        return f"{self.wait_for} appeared"
