@@ -76,7 +76,8 @@ def sweep_dir(experiment_dir: str, study_name: str | None) -> str:
     if study_name:
         return str(Path(experiment_dir) / "optuna" / study_name)
     base = Path(experiment_dir) / "multiruns" / f"{datetime.now():%Y-%m-%d_%H-%M-%S}"
-    # Hydra composes a multirun's config more than once in its process (1.4 even for each job): one folder each
+    # Hydra composes a multirun's config more than once in its process (1.4 even for each job): the first folder
+    # made for this second serves them all
     if base not in _SWEEP_FOLDERS:
         _SWEEP_FOLDERS[base] = new_folder(base)
     return str(_SWEEP_FOLDERS[base])

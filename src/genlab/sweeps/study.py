@@ -159,7 +159,7 @@ class ResumableOptunaStudy:
         return instantiate(self.sampler_config, **settings)
 
     def _trial_overrides(self, params: dict[str, Any], fixed_params: dict[str, Any]) -> tuple[str, ...]:
-        """The overrides of a trial asked before (same format as OptunaSweeperImpl._configure_trials)."""
+        """A trial's overrides: its parameters, the values fixed on the command line and the sweep folder."""
         return (*(f"{name}={value}" for name, value in {**params, **fixed_params}.items()), *self.pinned)
 
     def _launch(self, batch: Sequence[Trial], overrides: list[Sequence[str]]) -> list[JobReturn]:
