@@ -8,6 +8,7 @@ import pytest
 from genlab.errors import ConfigError
 from genlab.sweeps.search_space import distributions_from_overrides, grid_choices
 from genlab.sweeps.storage import open_storage, resolve_storage
+from helpers import CONF
 
 optuna = pytest.importorskip("optuna")
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution  # noqa: E402
@@ -88,3 +89,19 @@ def test_a_study_stored_by_optuna_2_10_is_upgraded_with_a_copy_kept(tmp_path):
     (backup,) = tmp_path.glob("optuna.db.schema-v2.6.0.a.bak")
     with sqlite3.connect(backup) as db:
         assert db.execute("select version_num from alembic_version").fetchone() == ("v2.6.0.a",)
+
+
+@pytest.mark.parametrize("name", ["tpe", "random", "grid", "cmaes", "nsgaii", "gp"])
+def test_every_sampler_config_builds_its_seeded_sampler(name):
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    if name == "cmaes":
+        pytest.importorskip("cmaes")
+    config = OmegaConf.load(CONF / "hydra" / "sweeper" / "sampler" / f"{name}.yaml")
+    extra = {"search_space": {"x": [1, 2]}} if name == "grid" else {}
+    sampler = instantiate(config, seed=3, **extra)
+    assert isinstance(sampler, optuna.samplers.BaseSampler)
+    study = optuna.create_study(sampler=sampler)
+    trial = study.ask({"x": CategoricalDistribution([1, 2])})
+    assert trial.params["x"] in (1, 2)
