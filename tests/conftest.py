@@ -214,3 +214,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.subprocess)
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(no_gpu)
+
+
+@pytest.fixture(scope="session")
+def chat_file(tmp_path_factory) -> Path:
+    """A user's conversations in .jsonl: {role, content} messages, some with a system turn, some multi-turn."""
+    import json
+
+    rows = []
+    for a in range(1, 9):
+        for b in range(1, 6):
+            turns = [
+                {"role": "user", "content": f"What is {a} plus {b}?"},
+                {"role": "assistant", "content": f"{a + b}."},
+            ]
+            if (a + b) % 3 == 0:
+                turns = [{"role": "system", "content": "You answer with a number."}, *turns]
+            if (a * b) % 4 == 0:
+                turns += [{"role": "user", "content": "And times?"}, {"role": "assistant", "content": f"{a * b}."}]
+            rows.append(json.dumps({"messages": turns}))
+    path = tmp_path_factory.mktemp("chats") / "chats.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    return path

@@ -133,7 +133,10 @@ def data_overrides(
     audio_root: Path | None = None,
     series_file: Path | None = None,
     audio_parquet: Path | None = None,
+    chat_file: Path | None = None,
 ) -> list[str]:
+    if data == "chat_files":  # the tiny test Llama has no chat template of its own
+        return [f"data.paths=[{chat_file}]", "data.chat_template=chatml", "data.max_length=128"]
     if data == "hf_text":
         return [
             "data.source.path=json",
@@ -199,13 +202,16 @@ def test_model_on_data_fast_dev_run(
     audio_parquet,
     tiny_llama,
     tiny_bert_zip,
+    chat_file,
 ):
     overrides = [
         family,
         f"model={model}",
         f"data={data}",
         *FAST,
-        *data_overrides(data, cifar_root, text_file, labelled_file, image_root, audio_root, series_file, audio_parquet),
+        *data_overrides(
+            data, cifar_root, text_file, labelled_file, image_root, audio_root, series_file, audio_parquet, chat_file
+        ),
     ]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
         overrides = [o for o in overrides if not o.startswith("data.tokenizer.")]
@@ -219,7 +225,7 @@ def test_model_on_data_fast_dev_run(
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, series_file, request):
+def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, series_file, chat_file, request):
     text = (CONF / "experiment" / f"{experiment}.yaml").read_text()
     if experiment in GENERATORS:
         fixture, settings = GENERATORS[experiment]
@@ -233,8 +239,10 @@ def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, ser
         o
         for data in DATASETS
         if f"override /data: {data}\n" in text
-        for o in data_overrides(data, cifar_root, text_file, series_file=series_file)
+        for o in data_overrides(data, cifar_root, text_file, series_file=series_file, chat_file=chat_file)
     ]
+    if "override /model: hf_causal" in text and "  name_or_path:" not in text:  # a recipe for the user's own model
+        extra += [f"model.name_or_path={request.getfixturevalue('tiny_llama')}"]
     metrics = api.run([f"experiment={experiment}", *FAST, *extra, *sampler_overrides(text)], run_dir)
     assert np.isfinite(metrics["test/loss"])
 

@@ -1,6 +1,7 @@
 """LightningDataModules and the readers behind them."""
 
 from genlab.data.audio_folder import AudioFolderDataModule
+from genlab.data.chat import ChatDataModule
 from genlab.data.cifar10 import CIFAR10DataModule
 from genlab.data.digits import DigitsDataModule
 from genlab.data.fashion_mnist import FashionMNISTDataModule
@@ -25,6 +26,7 @@ from genlab.data.text_corpora import FortunesDataModule, TextFilesDataModule
 __all__ = [
     "AudioFolderDataModule",
     "CIFAR10DataModule",
+    "ChatDataModule",
     "DigitsDataModule",
     "FashionMNISTDataModule",
     "FortunesDataModule",

@@ -1,6 +1,7 @@
 """LightningModules: loss, metrics and optimizers around a plain network. They never read the command line."""
 
 from genlab.tasks.audio_diffusion import AudioDiffusion
+from genlab.tasks.chat_sft import ChatFineTuning
 from genlab.tasks.classification import Classification, SequenceClassification
 from genlab.tasks.diffusion import Diffusion
 from genlab.tasks.forecasting import Forecasting
@@ -10,6 +11,7 @@ from genlab.tasks.text_to_image import TextToImage
 
 __all__ = [
     "AudioDiffusion",
+    "ChatFineTuning",
     "Classification",
     "Diffusion",
     "Forecasting",

@@ -1,0 +1,278 @@
+"""Conversations for supervised fine-tuning (``data=chat_files``): records read from .jsonl/.csv files, rendered
+through a chat template and tokenized with a label mask that trains on the assistant's turns only.
+
+A record is either a ``messages`` list of ``{role, content}`` turns, or prompt/response columns (one user turn and
+the assistant's reply; several prompt columns, such as instruction and input, are joined by a blank line).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from genlab.data.splits import random_splits
+from genlab.data.text_corpora import read_records
+from genlab.errors import ConfigError, DataError
+
+log = logging.getLogger("genlab")
+
+IGNORE = -100  # the label of a token that is not trained on (PyTorch's cross-entropy ignore_index)
+ROLES = ("system", "user", "assistant", "tool")
+_SPLITS = ("train", "val", "test")
+
+# ChatML, for models whose tokenizer has no chat template of its own: data.chat_template=chatml
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+Conversation = list[dict[str, str]]
+
+
+def conversation_of(
+    record: dict[str, Any],
+    where: str,
+    messages_column: str,
+    prompt_columns: Sequence[str],
+    response_column: str | None,
+    system_prompt: str | None,
+) -> Conversation:
+    """The turns of one record, checked: known roles, text content, at least one assistant turn."""
+    if response_column:
+        missing = [c for c in (*prompt_columns, response_column) if c not in record]
+        if missing:
+            raise DataError(f"{where} has no column {missing[0]!r}; set data.prompt_columns / data.response_column")
+        prompt = "\n\n".join(str(record[c]) for c in prompt_columns if str(record[c] or "").strip())
+        raw: Any = [{"role": "user", "content": prompt}, {"role": "assistant", "content": str(record[response_column])}]
+    else:
+        raw = record.get(messages_column)
+        if isinstance(raw, str):  # a .csv cell holding the JSON list
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError:
+                raise DataError(f"{where}: {messages_column!r} is not a JSON list of messages") from None
+        if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+            raise DataError(
+                f"{where}: {messages_column!r} must be a list of {{role, content}} messages; or name prompt/response "
+                f"columns with data.prompt_columns and data.response_column"
+            )
+    turns: Conversation = [{"role": t.get("role"), "content": t.get("content")} for t in raw]
+    for turn in turns:
+        if turn["role"] not in ROLES:
+            raise DataError(f"{where}: unknown role {turn['role']!r}; a message's role is one of {', '.join(ROLES)}")
+        if not isinstance(turn["content"], str):
+            raise DataError(f"{where}: a {turn['role']} message has no text content")
+    if not any(t["role"] == "assistant" for t in turns):
+        raise DataError(f"{where}: the conversation has no assistant turn, so nothing to learn from")
+    if system_prompt and turns[0]["role"] != "system":
+        turns = [{"role": "system", "content": system_prompt}, *turns]
+    return turns
+
+
+def template_of(tokenizer: Any, chat_template: str | None, model: str) -> str:
+    """The Jinja chat template to render with: ``chat_template`` (``chatml``, a .jinja file or the template
+    itself), else the tokenizer's own."""
+    if chat_template is None:
+        if not getattr(tokenizer, "chat_template", None):
+            raise ConfigError(
+                f"data.chat_template: the tokenizer of {model} has no chat template; set data.chat_template=chatml "
+                f"(or a .jinja file) to render conversations"
+            )
+        return str(tokenizer.chat_template)
+    if chat_template == "chatml":
+        return CHATML
+    if "{{" in chat_template or "{%" in chat_template:
+        return chat_template
+    path = Path(chat_template)
+    if not path.is_file():
+        raise ConfigError(f"data.chat_template={chat_template}: not chatml, a template, or a .jinja file that exists")
+    return path.read_text(encoding="utf-8")
+
+
+def tokenize_conversation(
+    tokenizer: Any, turns: Conversation, template: str, train_on_prompt: bool = False
+) -> tuple[list[int], list[int], list[int]]:
+    """Token ids, their labels (the id where it is trained on, IGNORE elsewhere) and the token index where each
+    assistant turn ends.
+
+    The assistant's spans are found in the rendered text: the conversation up to a reply, rendered with the
+    generation prompt, is a prefix of the conversation rendered with it; the reply's characters (with what the
+    template closes it with, such as an end-of-turn token) are the rest up to the next turn. A token is trained on
+    when it starts inside such a span. Templates whose renderings are not prefixes of each other are refused.
+    """
+
+    def render(messages: Conversation, generation_prompt: bool) -> str:
+        return tokenizer.apply_chat_template(
+            messages, chat_template=template, tokenize=False, add_generation_prompt=generation_prompt
+        )
+
+    text = render(turns, False)
+    spans = []
+    for i, turn in enumerate(turns):
+        if turn["role"] != "assistant":
+            continue
+        start, end = len(render(turns[:i], True)), len(render(turns[: i + 1], False))
+        if not (text.startswith(render(turns[: i + 1], False)) and start <= end):
+            raise ConfigError(
+                "data.chat_template: the template renders a conversation differently from its beginning, so the "
+                "assistant's turns cannot be found in it; use another template (e.g. data.chat_template=chatml)"
+            )
+        spans.append((start, end))
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = list(encoded["input_ids"]), encoded["offset_mapping"]
+    eos = tokenizer.eos_token_id
+    if eos is not None and (not ids or ids[-1] != eos):
+        # the conversation ends: a model learns to stop where the last reply ends
+        ids.append(eos)
+        offsets = [*offsets, (len(text), len(text))]
+        if turns[-1]["role"] == "assistant":
+            spans[-1] = (spans[-1][0], len(text) + 1)
+    trained = [any(s <= start < e for s, e in spans) for start, _ in offsets]
+    labels = [t if (train_on_prompt or keep) else IGNORE for t, keep in zip(ids, trained)]
+    ends = [max((k + 1 for k, (start, _) in enumerate(offsets) if start < e), default=0) for _, e in spans]
+    return ids, labels, ends
+
+
+class ChatDataset(Dataset):
+    """Tokenized conversations of varying length: (input ids, labels) per item."""
+
+    def __init__(self, items: list[tuple[torch.Tensor, torch.Tensor]]):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.items[index]
+
+
+def pad_batch(items: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded ``input_ids``, ``attention_mask`` and ``labels`` (IGNORE on padding)."""
+    length = max(len(ids) for ids, _ in items)
+    input_ids = torch.full((len(items), length), pad_id, dtype=torch.long)
+    labels = torch.full((len(items), length), IGNORE, dtype=torch.long)
+    attention_mask = torch.zeros((len(items), length), dtype=torch.long)
+    for row, (ids, lab) in enumerate(items):
+        input_ids[row, : len(ids)], labels[row, : len(ids)], attention_mask[row, : len(ids)] = ids, lab, 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+
+
+class ChatDataModule(L.LightningDataModule):
+    """Conversations from ``paths`` (.jsonl or .csv), split into train/val/test by conversation, rendered with the
+    model's chat template (or ``chat_template``) and tokenized up to ``max_length`` tokens.
+
+    A conversation longer than ``max_length`` keeps its turns up to the last assistant reply that fits; one whose
+    first reply does not fit is left out. Both are counted in the log, never cut silently inside a reply.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        paths: Sequence[str],
+        messages_column: str = "messages",
+        prompt_columns: Sequence[str] | str | None = None,
+        response_column: str | None = None,
+        system_prompt: str | None = None,
+        chat_template: str | None = None,
+        train_on_prompt: bool = False,
+        max_length: int = 512,
+        batch_size: int = 8,
+        val_size: float = 0.1,
+        test_size: float = 0.1,
+        split_seed: int = 0,
+        encoding: str = "utf-8",
+        num_workers: int = 0,
+    ):
+        super().__init__()
+        self.tokenizer_factory = tokenizer
+        self.paths = [Path(p) for p in paths]
+        self.messages_column, self.response_column, self.system_prompt = messages_column, response_column, system_prompt
+        self.prompt_columns = [prompt_columns] if isinstance(prompt_columns, str) else list(prompt_columns or [])
+        if bool(self.response_column) != bool(self.prompt_columns):
+            raise ConfigError("data.prompt_columns and data.response_column go together: set both, or neither")
+        self.chat_template, self.train_on_prompt, self.max_length = chat_template, train_on_prompt, max_length
+        self.batch_size, self.val_size, self.test_size, self.split_seed = batch_size, val_size, test_size, split_seed
+        self.encoding, self.num_workers = encoding, num_workers
+        self.tokenizer: Any = None
+        self.datasets: dict[str, ChatDataset] = {}
+
+    def conversations(self) -> list[Conversation]:
+        found = []
+        for path in self.paths:
+            for number, record in enumerate(read_records(path, self.encoding), 1):
+                where = f"data.paths: {path} record {number}"
+                found.append(
+                    conversation_of(
+                        record,
+                        where,
+                        self.messages_column,
+                        self.prompt_columns,
+                        self.response_column,
+                        self.system_prompt,
+                    )
+                )
+        if not found:
+            raise DataError(f"data.paths: no conversations in {', '.join(map(str, self.paths))}")
+        return found
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        conversations = self.conversations()
+        if self.tokenizer is None:
+            self.tokenizer = self.tokenizer_factory()
+        template = template_of(self.tokenizer, self.chat_template, getattr(self.tokenizer, "name_or_path", "model"))
+        index = random_splits(len(conversations), self.val_size, self.test_size, self.split_seed, "the conversations")
+        shortened = dropped = 0
+        for split in _SPLITS:
+            items = []
+            for i in index[split]:
+                ids, labels, ends = tokenize_conversation(
+                    self.tokenizer, conversations[i], template, self.train_on_prompt
+                )
+                if len(ids) > self.max_length:
+                    fitting = [end for end in ends if end <= self.max_length]
+                    if not fitting:
+                        dropped += 1
+                        continue
+                    shortened += 1
+                    ids, labels = ids[: fitting[-1]], labels[: fitting[-1]]
+                items.append((torch.tensor(ids), torch.tensor(labels)))
+            if not items:
+                raise DataError(
+                    f"data.max_length={self.max_length}: no conversation of the {split} split fits; raise it"
+                )
+            self.datasets[split] = ChatDataset(items)
+        if shortened or dropped:
+            log.warning(
+                f"data.max_length={self.max_length}: {shortened} conversation(s) kept up to their last reply that "
+                f"fits, {dropped} left out (their first reply does not fit)"
+            )
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        pad_id = self.tokenizer.pad_token_id
+        pad_id = self.tokenizer.eos_token_id if pad_id is None else pad_id
+        return DataLoader(
+            self.datasets[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            collate_fn=functools.partial(pad_batch, pad_id=int(pad_id or 0)),
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

@@ -1,0 +1,19 @@
+import torch
+import torch.nn.functional as F
+
+from genlab.data.chat import IGNORE
+from genlab.tasks.language_modeling import LanguageModeling
+
+
+class ChatFineTuning(LanguageModeling):
+    """Supervised fine-tuning on conversations (``task=chat_sft``): next-token loss on the tokens whose label is
+    set (the assistant's turns, genlab.data.chat), averaged over them; perplexity and generation as for language
+    modeling."""
+
+    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:  # type: ignore[override]
+        logits = self(batch["input_ids"], batch["attention_mask"])[:, :-1]
+        targets = batch["labels"][:, 1:]
+        trained = int((targets != IGNORE).sum())
+        loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE)
+        getattr(self, f"{stage}_loss").update(loss.detach(), weight=max(trained, 1))
+        return loss
