@@ -8,6 +8,9 @@ import pytest
 from genlab import api
 from genlab.data.chat import CHATML, IGNORE, ChatDataModule, conversation_of, template_of, tokenize_conversation
 from genlab.errors import ConfigError, DataError
+from genlab.generation.chat import chat_prompt, reply_of
+from genlab.generation.prompts import PromptCollator
+from genlab.generation.settings import GenerationSettings
 from genlab.hf import load_tokenizer
 from genlab.report.runs import read_metrics_csv
 
@@ -155,11 +158,40 @@ def test_a_chat_sft_run_learns_the_replies(tuning, kept, tiny_llama, chat_file, 
         "trainer.max_epochs=4",
         "logger=csv",
         "extras.print_config=false",
+        "callbacks=[default,generation_samples]",
         "callbacks.rich_progress_bar=null",
+        "predict=true",
+        "generation=text",
+        "generation.chat=true",
+        "generation.prompts=[What is 2 plus 3?,And times?]",
+        "generation.max_new_tokens=8",
     ]
     metrics = api.run(overrides, run_dir)
+    # generation.chat: the prompts as the user's turn, the replies written without the template
+    rows = [json.loads(line) for line in (run_dir / "generations.jsonl").read_text().splitlines()]
+    assert [r["prompt"] for r in rows] == ["What is 2 plus 3?", "And times?"]
+    assert all("<|im_" not in r["generation"] for r in rows)
+    # and so do the samples generated during training, each epoch
+    samples = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 2 * 4 and all("<|im_" not in r["generation"] for r in samples)
     curves, _ = read_metrics_csv(run_dir / "csv" / "metrics.csv")
     val = [loss for _, loss in sorted(curves["val/loss"].items())]
     # the replies are a sum of two digits: the loss on them falls below its first validation
     assert val[-1] < kept * val[0], val
     assert metrics["test/loss"] < val[0]
+
+
+def test_chat_prompts_are_user_turns_and_replies_end_at_the_end_of_turn(tokenizer):
+    tokenizer.chat_template = CHATML
+    try:
+        settings = GenerationSettings(prompts=["What is 2 plus 3?"], chat=True)
+        batch = PromptCollator(tokenizer, settings.prompts, settings)([0])
+        shown = tokenizer.decode(batch["input_ids"][0])
+        assert reply_of(tokenizer, "5.<|im_end|>\n<|im_start|>user\n") == "5."
+    finally:
+        tokenizer.chat_template = None
+    assert shown == "<|im_start|>user\nWhat is 2 plus 3?<|im_end|>\n<|im_start|>assistant\n"
+    with pytest.raises(
+        ConfigError, match=r"generation.chat=true: the tokenizer of .* has no chat template; train with"
+    ):
+        chat_prompt(tokenizer, "Hi")

@@ -230,6 +230,9 @@ class ChatDataModule(L.LightningDataModule):
         if self.tokenizer is None:
             self.tokenizer = self.tokenizer_factory()
         template = template_of(self.tokenizer, self.chat_template, getattr(self.tokenizer, "name_or_path", "model"))
+        # the tokenizer keeps the template it was trained with: generation.chat renders prompts with it, and the run
+        # folder's copy of the tokenizer carries it
+        self.tokenizer.chat_template = template
         index = random_splits(len(conversations), self.val_size, self.test_size, self.split_seed, "the conversations")
         shortened = dropped = 0
         for split in _SPLITS:

@@ -95,7 +95,7 @@ def predict_text(
 ) -> Path:
     datamodule.setup("predict")
     prompts = settings.all_prompts()
-    writer = TextGenerationWriter(str(output_dir), datamodule.tokenizer, prompts)
+    writer = TextGenerationWriter(str(output_dir), datamodule.tokenizer, prompts, settings.chat)
     trainer.callbacks.append(writer)
     trainer.predict(
         module,

@@ -1,6 +1,7 @@
 import torch
 from torch.utils.data import DataLoader
 
+from genlab.generation.chat import chat_prompt
 from genlab.generation.settings import GenerationSettings
 
 
@@ -18,8 +19,11 @@ class PromptCollator:
         self.tokenizer, self.prompts, self.settings = tokenizer, prompts, settings
 
     def __call__(self, indices: list[int]) -> dict:
+        texts = [self.prompts[i] for i in indices]
+        if self.settings.chat:
+            texts = [chat_prompt(self.tokenizer, text) for text in texts]
         encoded = self.tokenizer(
-            [self.prompts[i] for i in indices],
+            texts,
             padding=True,
             padding_side="left",
             add_special_tokens=False,

@@ -45,4 +45,4 @@ def generate_samples(
         batch["input_ids"], batch["attention_mask"], settings, batch["eos_id"], batch["pad_id"]
     )
     prompt_of = [p for p in prompts for _ in range(settings.num_return_sequences)]
-    return list(zip(prompt_of, decode_rows(tokenizer, tokens)))
+    return list(zip(prompt_of, decode_rows(tokenizer, tokens, settings.chat)))

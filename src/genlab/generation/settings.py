@@ -21,6 +21,8 @@ class GenerationSettings:
     seed: int = 0
     batch_size: int = 8
     every_n_epochs: int = 1
+    # prompts as a user's turn, rendered with the tokenizer's chat template; the reply without the template
+    chat: bool = False
 
     def __post_init__(self):
         if self.temperature <= 0:
