@@ -27,7 +27,14 @@ MODES = {
     "lora": ["tuning=lora", "task.optimizer.lr=2e-4"],
     "qlora": ["tuning=qlora", "task.optimizer.lr=2e-4"],
     "qlora_upcast": ["tuning=qlora", "tuning.upcast_to_fp32=true", "task.optimizer.lr=2e-4"],
+    # LoRA's variants, on LoRA's settings otherwise (r 8, alpha 16, q_proj/v_proj, lr 2e-4)
+    "dora": ["tuning=lora", "tuning.use_dora=true", "task.optimizer.lr=2e-4"],
+    "rslora": ["tuning=lora", "tuning.use_rslora=true", "task.optimizer.lr=2e-4"],
+    "pissa": ["tuning=lora", "tuning.init_lora_weights=pissa_niter_4", "task.optimizer.lr=2e-4"],
+    "olora": ["tuning=lora", "tuning.init_lora_weights=olora", "task.optimizer.lr=2e-4"],
 }
+# block 128 x batch 8 (experiment=smollm2_fortunes)
+TOKENS_PER_STEP = 1024
 
 
 def run_mode(mode: str, folder: Path, args, workdir: Path) -> dict:
@@ -98,11 +105,13 @@ def main() -> None:
         f"\nSmolLM2-135M-Instruct, fortunes, block 128, batch 8, {args.steps} steps, "
         f"val loss on {args.val_batches} batches; {where}\n"
     )
-    print("| tuning | peak memory (GiB) | trainable parameters | train tokens/s | val loss |")
-    print("|---|---|---|---|---|")
+    print("| tuning | peak memory (GiB) | trainable parameters | train tokens/s | s/step | val loss |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
+        step_s = TOKENS_PER_STEP / r["tokens_per_s"]
         print(
-            f"| {r['mode']} | {r['peak_gib']:.2f} | {r['trainable']:,} | {r['tokens_per_s']:.0f} | {r['val_loss']:.4f} |"
+            f"| {r['mode']} | {r['peak_gib']:.2f} | {r['trainable']:,} | {r['tokens_per_s']:.0f} | {step_s:.2f} "
+            f"| {r['val_loss']:.4f} |"
         )
     by = {r["mode"]: r for r in rows}
     if {"full", "qlora"} <= by.keys():

@@ -305,3 +305,44 @@ def test_lora_defaults_per_model():
     lm = resolve_targets(TransformerLM(50), ["q_proj", "v_proj"], None)
     assert lm.modules == ["q_proj", "v_proj"] and lm.head == []  # the head is tied to the embedding
     assert "head" not in resolve_targets(FeedForward((1, 8, 8), 10), "all-linear", None).modules
+
+
+@pytest.mark.parametrize(
+    "method, config",
+    [
+        (["tuning.use_dora=true"], {"use_dora": True, "r": 8}),
+        (["tuning.use_rslora=true"], {"use_rslora": True, "r": 8}),
+        (["tuning.init_lora_weights=gaussian"], {"init_lora_weights": "gaussian", "r": 8}),
+        # PiSSA and OLoRA start from the weights' decomposition: their adapter is saved as a plain one of rank 2r
+        (["tuning.init_lora_weights=pissa"], {"init_lora_weights": True, "r": 16}),
+        (["tuning.init_lora_weights=olora"], {"init_lora_weights": True, "r": 16}),
+    ],
+)
+def test_adapter_methods_train_save_and_reload_onto_the_published_base(method, config, run_dir, tmp_path, model_source):
+    """Each method trains its adapters on the tiny Llama; the saved adapter, loaded onto the model as published,
+    gives the logits of the merged model (for PiSSA and OLoRA that needs the conversion: their base was changed)."""
+    from genlab.hf import load_causal_lm
+    from genlab.tuning.export import fixed_inputs
+
+    overrides = [*overrides_for("hf_causal", "lora", model_source), "tuning.target_modules=all-linear", *method]
+    metrics = api.run([*overrides, "tuning.merge=true"], run_dir)
+    assert torch.isfinite(torch.tensor(metrics["test/loss"]))
+    saved = json.loads((run_dir / "adapter" / "adapter_config.json").read_text())
+    assert {key: saved[key] for key in config} == config
+
+    exp = api.build(api.compose([*overrides, f"tuning.adapter={run_dir / 'adapter'}"], tmp_path / "loaded"))
+    exp.module.eval()
+    inputs = fixed_inputs(exp.datamodule)
+    merged = load_causal_lm(str(run_dir / "merged")).eval()
+    with torch.no_grad():
+        loaded, folded = exp.module(*inputs), merged(input_ids=inputs[0]).logits
+    assert torch.allclose(loaded, folded, atol=1e-4, rtol=1e-3), float((loaded - folded).abs().max())
+
+
+def test_adapter_initialisations_a_4bit_base_cannot_take_are_refused():
+    from genlab.tuning import QLoRA
+
+    with pytest.raises(ConfigError, match="tuning.init_lora_weights=pissa: it rewrites the base weights"):
+        QLoRA(init_lora_weights="pissa")
+    with pytest.raises(ConfigError, match="tuning.init_lora_weights=eva: use true, false, gaussian"):
+        QLoRA(init_lora_weights="eva")

@@ -1,4 +1,6 @@
 import logging
+import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +18,11 @@ log = logging.getLogger("genlab")
 # (a pretrained model's come from its name_or_path instead).
 BASE_WEIGHTS = "base_model.safetensors"
 
+# peft's initialisations that need nothing but the weights; PiSSA and OLoRA start the adapter from the weights'
+# decomposition and leave the rest in the base, so their adapter is saved converted to a plain LoRA one
+INITS = (True, False, "gaussian", "orthogonal", "pissa", "olora")
+_MUTATING_INITS = re.compile(r"^(pissa(_niter_\d+)?|olora)$")
+
 
 class LoRA(FullTuning):
     """Low-rank adapters (peft) on the ``target_modules`` of any net; everything else is frozen but the head a
@@ -23,7 +30,8 @@ class LoRA(FullTuning):
 
     ``adapter`` loads a saved adapter folder (to predict with it, test it, merge it or train on); ``merge`` writes
     ``merged/`` after the run: the adapter folded into a standalone copy of the model, checked against the adapter
-    model's logits.
+    model's logits. ``use_dora`` (weight-decomposed LoRA), ``use_rslora`` (alpha/sqrt(r) scaling) and
+    ``init_lora_weights`` (true, gaussian, orthogonal, pissa, pissa_niter_<n>, olora) are peft's.
     """
 
     adapters = True
@@ -39,8 +47,18 @@ class LoRA(FullTuning):
         adapter: str | None = None,
         merge: bool = False,
         base_weights: str | None = None,
+        use_dora: bool = False,
+        use_rslora: bool = False,
+        init_lora_weights: bool | str = True,
     ):
         super().__init__(base_weights)
+        if init_lora_weights not in INITS and not _MUTATING_INITS.match(str(init_lora_weights)):
+            raise ConfigError(
+                f"tuning.init_lora_weights={init_lora_weights}: use true, false, gaussian, orthogonal, pissa, "
+                f"pissa_niter_<n> or olora"
+            )
+        self.use_dora, self.use_rslora, self.init_lora_weights = use_dora, use_rslora, init_lora_weights
+        self.initial_adapter: Path | None = None  # PiSSA/OLoRA: the adapter as initialised, to convert from
         if r < 1:
             raise ConfigError(f"tuning.r={r}: the adapter rank must be at least 1")
         if bias not in ("none", "all", "lora_only"):
@@ -88,15 +106,38 @@ class LoRA(FullTuning):
             modules_to_save=targets.head or None,
             bias=self.bias,
             task_type=targets.task_type,
+            use_dora=self.use_dora,
+            use_rslora=self.use_rslora,
+            init_lora_weights=self.init_lora_weights,
         )
-        return get_peft_model(net, config)
+        adapted = get_peft_model(net, config)
+        if _MUTATING_INITS.match(str(self.init_lora_weights)):
+            self.initial_adapter = _save_initial_adapter(adapted)
+        return adapted
 
     def save_adapter(self, net: Any, folder: Path, tokenizer: Any = None) -> Path:
         """peft's adapter files (safetensors), the tokenizer, and for an own net the base weights it adapts."""
         folder.mkdir(parents=True, exist_ok=True)
-        net.save_pretrained(str(folder))
+        if self.initial_adapter is not None:
+            # PiSSA/OLoRA changed the base: what is saved is the change since initialisation, as a plain LoRA
+            # adapter (twice the rank) that applies to the base model as it is published
+            net.save_pretrained(str(folder), path_initial_model_for_weight_conversion=str(self.initial_adapter))
+        else:
+            net.save_pretrained(str(folder))
         if self.base_state is not None:
             save_net_weights(self.base_state, folder / BASE_WEIGHTS)
         if tokenizer is not None and hasattr(tokenizer, "save_pretrained"):
             tokenizer.save_pretrained(str(folder))
         return folder
+
+
+def _save_initial_adapter(net: Any) -> Path:
+    """The adapter as PiSSA/OLoRA initialised it, marked as a plain LoRA one (peft's conversion needs both)."""
+    config = net.peft_config["default"]
+    init, config.init_lora_weights = config.init_lora_weights, True
+    folder = Path(tempfile.mkdtemp(prefix="genlab-initial-adapter-")) / "initial"
+    try:
+        net.save_pretrained(str(folder))
+    finally:
+        config.init_lora_weights = init
+    return folder

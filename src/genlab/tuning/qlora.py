@@ -45,8 +45,29 @@ class QLoRA(LoRA):
         compute_dtype: str = "bfloat16",
         upcast_to_fp32: bool = False,
         gradient_checkpointing: bool = True,
+        use_dora: bool = False,
+        use_rslora: bool = False,
+        init_lora_weights: bool | str = True,
     ):
-        super().__init__(r, alpha, dropout, target_modules, modules_to_save, bias, adapter, merge, base_weights)
+        super().__init__(
+            r,
+            alpha,
+            dropout,
+            target_modules,
+            modules_to_save,
+            bias,
+            adapter,
+            merge,
+            base_weights,
+            use_dora,
+            use_rslora,
+            init_lora_weights,
+        )
+        if init_lora_weights in ("pissa", "olora") or str(init_lora_weights).startswith("pissa_niter_"):
+            raise ConfigError(
+                f"tuning.init_lora_weights={init_lora_weights}: it rewrites the base weights, which a 4-bit base "
+                f"cannot hold exactly; use tuning=lora"
+            )
         if quant_type not in ("nf4", "fp4"):
             raise ConfigError(f"tuning.quant_type={quant_type!r}: use nf4 or fp4")
         self.quant_type, self.double_quant = quant_type, double_quant
