@@ -3,7 +3,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from torch import nn
 
@@ -108,7 +108,7 @@ class LoRA(FullTuning):
             task_type=targets.task_type,
             use_dora=self.use_dora,
             use_rslora=self.use_rslora,
-            init_lora_weights=self.init_lora_weights,
+            init_lora_weights=cast(Any, self.init_lora_weights),  # pissa_niter_<n> is outside peft's Literal
         )
         adapted = get_peft_model(net, config)
         if _MUTATING_INITS.match(str(self.init_lora_weights)):
