@@ -86,7 +86,9 @@ def template_of(tokenizer: Any, chat_template: str | None, model: str) -> str:
                 f"data.chat_template: the tokenizer of {model} has no chat template; set data.chat_template=chatml "
                 f"(or a .jinja file) to render conversations"
             )
-        return str(tokenizer.chat_template)
+        own = tokenizer.chat_template
+        # a tokenizer may carry named templates (e.g. default and tool_use): conversations use the default one
+        return str(own.get("default", next(iter(own.values()))) if isinstance(own, dict) else own)
     if chat_template == "chatml":
         return CHATML
     if "{{" in chat_template or "{%" in chat_template:
