@@ -121,8 +121,9 @@ def tokenize_conversation(
     for i, turn in enumerate(turns):
         if turn["role"] != "assistant":
             continue
-        start, end = len(render(turns[:i], True)), len(render(turns[: i + 1], False))
-        if not (text.startswith(render(turns[: i + 1], False)) and start <= end):
+        before, through = render(turns[:i], True), render(turns[: i + 1], False)
+        start, end = len(before), len(through)
+        if not (text.startswith(before) and text.startswith(through) and start <= end):
             raise ConfigError(
                 "data.chat_template: the template renders a conversation differently from its beginning, so the "
                 "assistant's turns cannot be found in it; use another template (e.g. data.chat_template=chatml)"
