@@ -1,5 +1,6 @@
 """A sweep's search space in Hydra's syntax as Optuna distributions, and where its study is stored."""
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -105,3 +106,15 @@ def test_every_sampler_config_builds_its_seeded_sampler(name):
     study = optuna.create_study(sampler=sampler)
     trial = study.ask({"x": CategoricalDistribution([1, 2])})
     assert trial.params["x"] in (1, 2)
+
+
+def test_an_old_study_genlab_does_not_own_as_a_file_gets_the_upgrade_command(tmp_path):
+    """A URL that is not a plain SQLite file of the sweep (here one with connection options) is left as it is."""
+    file = tmp_path / "shared.db"
+    with sqlite3.connect(file) as db:
+        db.executescript(OLD_STUDY.read_text())
+    url = f"sqlite:///{file}?timeout=30"
+    expected = f"hydra.sweeper.storage={re.escape(url)}: .*optuna storage upgrade --storage {re.escape(url)}$"
+    with pytest.raises(ConfigError, match=expected):
+        open_storage(url)
+    assert not list(tmp_path.glob("*.bak"))
