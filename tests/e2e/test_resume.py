@@ -223,3 +223,47 @@ def test_resume_while_the_run_still_trains_is_refused_naming_its_pid(tmp_path):
     assert not (folder / ".genlab.lock").exists()
     resumed = run_cli([*args, "resume=true"], cwd=tmp_path, env=env_with_test_modules())
     assert resumed.returncode == 0, resumed.stderr[-3000:]  # the lock went with the first run
+
+
+def test_a_killed_chat_sft_run_resumes_mid_epoch_to_identical_adapters(tmp_path, tiny_llama, chat_file):
+    """LoRA chat fine-tuning (4 steps an epoch) killed at step 7, in the middle of epoch 1: resumed from its step-6
+    checkpoint, it ends with the adapters and step count of a run never killed."""
+    env = env_with_test_modules()
+    common = [
+        "experiment=chat_sft",
+        "tuning=lora",
+        f"model.name_or_path={tiny_llama}",
+        f"data.paths=[{chat_file}]",
+        "data.chat_template=chatml",
+        "data.max_length=128",
+        "task.optimizer.lr=0.01",
+        "trainer.max_epochs=3",
+        "trainer.num_sanity_val_steps=0",
+        "logger=csv",
+        "extras.print_config=false",
+        "callbacks=[last_checkpoint,step_checkpoints]",
+        "callbacks.step_checkpoints.every_n_train_steps=2",
+    ]
+    straight = run_cli([*common, "experiment_name=straight"], cwd=tmp_path, env=env)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    marker = tmp_path / "killed.marker"
+    killed_args = [
+        *common,
+        "experiment_name=killed",
+        "+callbacks.kill._target_=killer.KillAtStep",
+        "+callbacks.kill.step=7",
+        f"+callbacks.kill.marker={marker}",
+    ]
+    killed = run_cli(killed_args, cwd=tmp_path, env=env)
+    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
+    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "step_0000006.ckpt" in resumed.stdout + resumed.stderr  # mid-epoch 1
+
+    expected, got = (
+        load(only_run(tmp_path / "outputs", n) / "checkpoints" / "last.ckpt") for n in ("straight", "killed")
+    )
+    assert got["global_step"] == expected["global_step"] == 12
+    assert expected["state_dict"] and all("lora_" in name for name in expected["state_dict"])
+    for name, tensor in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], tensor), name

@@ -7,7 +7,6 @@ the assistant's reply; several prompt columns, such as instruction and input, ar
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from genlab.data.in_memory import in_memory_loader
 from genlab.data.splits import random_splits
 from genlab.data.text_corpora import read_records
 from genlab.errors import ConfigError, DataError
@@ -145,10 +145,11 @@ def tokenize_conversation(
 
 
 class ChatDataset(Dataset):
-    """Tokenized conversations of varying length: (input ids, labels) per item."""
+    """Tokenized conversations of varying length, fetched a batch at a time (``__getitems__``): right-padded
+    input ids, attention mask and labels (IGNORE on padding)."""
 
-    def __init__(self, items: list[tuple[torch.Tensor, torch.Tensor]]):
-        self.items = items
+    def __init__(self, items: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int):
+        self.items, self.pad_id = items, pad_id
 
     def __len__(self) -> int:
         return len(self.items)
@@ -156,16 +157,15 @@ class ChatDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.items[index]
 
-
-def pad_batch(items: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-padded ``input_ids``, ``attention_mask`` and ``labels`` (IGNORE on padding)."""
-    length = max(len(ids) for ids, _ in items)
-    input_ids = torch.full((len(items), length), pad_id, dtype=torch.long)
-    labels = torch.full((len(items), length), IGNORE, dtype=torch.long)
-    attention_mask = torch.zeros((len(items), length), dtype=torch.long)
-    for row, (ids, lab) in enumerate(items):
-        input_ids[row, : len(ids)], labels[row, : len(ids)], attention_mask[row, : len(ids)] = ids, lab, 1
-    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        rows = [self.items[i] for i in indices]
+        length = max(len(ids) for ids, _ in rows)
+        input_ids = torch.full((len(rows), length), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), length), IGNORE, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), length), dtype=torch.long)
+        for row, (ids, lab) in enumerate(rows):
+            input_ids[row, : len(ids)], labels[row, : len(ids)], attention_mask[row, : len(ids)] = ids, lab, 1
+        return input_ids, attention_mask, labels
 
 
 class ChatDataModule(L.LightningDataModule):
@@ -236,6 +236,8 @@ class ChatDataModule(L.LightningDataModule):
         # the tokenizer keeps the template it was trained with: generation.chat renders prompts with it, and the run
         # folder's copy of the tokenizer carries it
         self.tokenizer.chat_template = template
+        pad_id = self.tokenizer.pad_token_id
+        pad_id = int(self.tokenizer.eos_token_id if pad_id is None else pad_id)
         index = random_splits(len(conversations), self.val_size, self.test_size, self.split_seed, "the conversations")
         shortened = dropped = 0
         for split in _SPLITS:
@@ -256,7 +258,7 @@ class ChatDataModule(L.LightningDataModule):
                 raise DataError(
                     f"data.max_length={self.max_length}: no conversation of the {split} split fits; raise it"
                 )
-            self.datasets[split] = ChatDataset(items)
+            self.datasets[split] = ChatDataset(items, pad_id)
         if shortened or dropped:
             log.warning(
                 f"data.max_length={self.max_length}: {shortened} conversation(s) kept up to their last reply that "
@@ -264,15 +266,8 @@ class ChatDataModule(L.LightningDataModule):
             )
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        pad_id = self.tokenizer.pad_token_id
-        pad_id = self.tokenizer.eos_token_id if pad_id is None else pad_id
-        return DataLoader(
-            self.datasets[split],
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            collate_fn=functools.partial(pad_batch, pad_id=int(pad_id or 0)),
-        )
+        # the project's loader: an order that is a function of (run seed, epoch), resumed mid-epoch exactly
+        return in_memory_loader(self.datasets[split], self.batch_size, shuffle, self.num_workers)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

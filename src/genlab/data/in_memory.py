@@ -5,6 +5,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from genlab.core.protocols import BatchedRows
+
 
 class InMemoryDataset(Dataset):
     """Aligned tensors (inputs ..., targets) held in memory, fetched a whole batch per index list
@@ -33,7 +35,7 @@ def keep_batch(batch):
 
 
 def in_memory_loader(
-    dataset: InMemoryDataset, batch_size: int, shuffle: bool, num_workers: int = 0, num_samples: int | None = None
+    dataset: BatchedRows, batch_size: int, shuffle: bool, num_workers: int = 0, num_samples: int | None = None
 ) -> DataLoader:
     """A loader whose order is a function of (run seed, epoch) alone, and that resumes mid-epoch.
 
@@ -53,7 +55,7 @@ def run_seed() -> int:
 
 
 def resumable_loader(
-    dataset: Dataset, batch_size: int, sampler: Sampler[int] | None, num_workers: int = 0
+    dataset: BatchedRows, batch_size: int, sampler: Sampler[int] | None, num_workers: int = 0
 ) -> DataLoader:
     """``in_memory_loader`` with a sampler of the caller's (one whose order is a function of seed and epoch), for
     any dataset that fetches a whole batch per index list (``__getitems__``)."""

@@ -10,9 +10,10 @@ class ChatFineTuning(LanguageModeling):
     set (the assistant's turns, genlab.data.chat), averaged over them; perplexity and generation as for language
     modeling."""
 
-    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:  # type: ignore[override]
-        logits = self(batch["input_ids"], batch["attention_mask"])[:, :-1]
-        targets = batch["labels"][:, 1:]
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        input_ids, attention_mask, labels = batch
+        logits = self(input_ids, attention_mask)[:, :-1]
+        targets = labels[:, 1:]
         trained = int((targets != IGNORE).sum())
         loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE)
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=max(trained, 1))
