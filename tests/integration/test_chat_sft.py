@@ -8,7 +8,7 @@ import pytest
 from genlab import api
 from genlab.data.chat import CHATML, IGNORE, ChatDataModule, conversation_of, template_of, tokenize_conversation
 from genlab.errors import ConfigError, DataError
-from genlab.generation.chat import chat_prompt, reply_of
+from genlab.generation.chat import chat_prompt, replies_of
 from genlab.generation.prompts import PromptCollator
 from genlab.generation.settings import GenerationSettings
 from genlab.hf import load_tokenizer
@@ -187,7 +187,7 @@ def test_chat_prompts_are_user_turns_and_replies_end_at_the_end_of_turn(tokenize
         settings = GenerationSettings(prompts=["What is 2 plus 3?"], chat=True)
         batch = PromptCollator(tokenizer, settings.prompts, settings)([0])
         shown = tokenizer.decode(batch["input_ids"][0])
-        assert reply_of(tokenizer, "5.<|im_end|>\n<|im_start|>user\n") == "5."
+        assert replies_of(tokenizer, ["5.<|im_end|>\n<|im_start|>user\n", "6."]) == ["5.", "6."]
     finally:
         tokenizer.chat_template = None
     assert shown == "<|im_start|>user\nWhat is 2 plus 3?<|im_end|>\n<|im_start|>assistant\n"

@@ -21,10 +21,10 @@ def chat_prompt(tokenizer: Any, prompt: str) -> str:
     )
 
 
-def reply_of(tokenizer: Any, text: str) -> str:
-    """The generated text up to the template's end of the assistant's turn (it may not be a special token)."""
+def replies_of(tokenizer: Any, texts: list[str]) -> list[str]:
+    """The generated texts up to the template's end of the assistant's turn (it may not be a special token)."""
     rendered = tokenizer.apply_chat_template(
         [{"role": "user", "content": "?"}, {"role": "assistant", "content": _REPLY}], tokenize=False
     )
     end = rendered.split(_REPLY, 1)[1].strip() if _REPLY in rendered else ""
-    return text.split(end, 1)[0] if end else text
+    return [text.split(end, 1)[0] for text in texts] if end else texts

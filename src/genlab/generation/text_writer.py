@@ -6,7 +6,7 @@ import lightning as L
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import WandbLogger
 
-from genlab.generation.chat import reply_of
+from genlab.generation.chat import replies_of
 
 log = logging.getLogger("genlab")
 
@@ -14,7 +14,7 @@ log = logging.getLogger("genlab")
 def decode_rows(tokenizer, tokens, chat: bool = False) -> list[str]:
     """The generated texts; with ``chat``, the replies without what the chat template closes them with."""
     texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
-    return [reply_of(tokenizer, text) for text in texts] if chat else texts
+    return replies_of(tokenizer, texts) if chat else texts
 
 
 def write_jsonl(path: Path, records: list[dict], mode: str = "w") -> None:
