@@ -24,6 +24,11 @@ INITS = (True, False, "gaussian", "orthogonal", "pissa", "olora")
 _MUTATING_INITS = re.compile(r"^(pissa(_niter_\d+)?|olora)$")
 
 
+def rewrites_base(init_lora_weights: bool | str) -> bool:
+    """Whether an initialisation leaves part of the weights' decomposition in the base (PiSSA, OLoRA)."""
+    return bool(_MUTATING_INITS.match(str(init_lora_weights)))
+
+
 class LoRA(FullTuning):
     """Low-rank adapters (peft) on the ``target_modules`` of any net; everything else is frozen but the head a
     classifier needs (``modules_to_save``, found by itself when null).
@@ -52,7 +57,7 @@ class LoRA(FullTuning):
         init_lora_weights: bool | str = True,
     ):
         super().__init__(base_weights)
-        if init_lora_weights not in INITS and not _MUTATING_INITS.match(str(init_lora_weights)):
+        if init_lora_weights not in INITS and not rewrites_base(init_lora_weights):
             raise ConfigError(
                 f"tuning.init_lora_weights={init_lora_weights}: use true, false, gaussian, orthogonal, pissa, "
                 f"pissa_niter_<n> or olora"
@@ -111,7 +116,7 @@ class LoRA(FullTuning):
             init_lora_weights=cast(Any, self.init_lora_weights),  # pissa_niter_<n> is outside peft's Literal
         )
         adapted = get_peft_model(net, config)
-        if _MUTATING_INITS.match(str(self.init_lora_weights)):
+        if rewrites_base(self.init_lora_weights):
             self.initial_adapter = _save_initial_adapter(adapted)
         return adapted
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from genlab.errors import ConfigError
 from genlab.tuning.full import NetFactory
-from genlab.tuning.lora import LoRA
+from genlab.tuning.lora import LoRA, rewrites_base
 from genlab.tuning.quantize import (
     bnb_config,
     check_4bit_support,
@@ -63,7 +63,7 @@ class QLoRA(LoRA):
             use_rslora,
             init_lora_weights,
         )
-        if init_lora_weights in ("pissa", "olora") or str(init_lora_weights).startswith("pissa_niter_"):
+        if rewrites_base(init_lora_weights):
             raise ConfigError(
                 f"tuning.init_lora_weights={init_lora_weights}: it rewrites the base weights, which a 4-bit base "
                 f"cannot hold exactly; use tuning=lora"
