@@ -117,6 +117,10 @@ def test_long_conversations_keep_their_turns_up_to_the_last_reply_that_fits(toke
         ),
         ({"messages": "hello"}, "record 1: 'messages' is not a JSON list of messages"),
         ({"text": "hello"}, "record 1: 'messages' must be a list of {role, content} messages"),
+        (
+            {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": None}]},
+            "record 1: a message of role 'assistant' has no text content",
+        ),
     ],
 )
 def test_bad_records_are_one_line_naming_file_and_record(record, message, tmp_path):
@@ -195,3 +199,21 @@ def test_chat_prompts_are_user_turns_and_replies_end_at_the_end_of_turn(tokenize
         ConfigError, match=r"generation.chat=true: the tokenizer of .* has no chat template; train with"
     ):
         chat_prompt(tokenizer, "Hi")
+
+
+def test_settings_and_files_that_give_nothing_to_train_on_are_one_line(tokenizer, tmp_path):
+    with pytest.raises(ConfigError, match="data.prompt_columns and data.response_column go together: set both"):
+        ChatDataModule(lambda: tokenizer, ["x.jsonl"], response_column="output")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(DataError, match=f"data.paths: no conversations in {empty}"):
+        ChatDataModule(lambda: tokenizer, [str(empty)]).conversations()
+    chats = tmp_path / "chats.jsonl"
+    chats.write_text("".join(json.dumps({"messages": TURNS}) + "\n" for _ in range(10)))
+    tiny = ChatDataModule(lambda: tokenizer, [str(chats)], chat_template="chatml", max_length=4)
+    with pytest.raises(DataError, match=r"data.max_length=4: no conversation of the \w+ split fits; raise it"):
+        tiny.setup()
+    # a template that renders a conversation's beginning differently from the whole cannot locate the replies
+    shifting = "{{ messages | length }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    with pytest.raises(ConfigError, match="data.chat_template: the template renders a conversation differently"):
+        tokenize_conversation(tokenizer, TURNS, shifting)

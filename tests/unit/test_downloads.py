@@ -66,3 +66,15 @@ def test_an_archive_member_outside_its_folder_is_refused(tmp_path):
     with pytest.raises(DataError, match=r"member ../escaped is not a plain file inside the archive's folder"):
         extract_tar(Path(url.removeprefix("file://")), tmp_path / "out")
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "out" / "cifar-10-batches-py").exists()
+
+
+def test_an_archive_without_the_cifar_folder_is_named_as_not_the_dataset(tmp_path):
+    path = tmp_path / "other.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("readme.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    md5 = hashlib.md5(path.read_bytes()).hexdigest()
+    data = CIFAR10DataModule(root=str(tmp_path / "data"), download=True, url=path.as_uri(), md5=md5, **SHAPE)
+    with pytest.raises(DataError, match=r"data.url: file://.*other.tar.gz holds no cifar-10-batches-py folder"):
+        data.prepare_data()

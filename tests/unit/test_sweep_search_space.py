@@ -50,6 +50,22 @@ def test_a_grid_visits_every_choice_and_step_and_refuses_an_interval():
     assert grid_choices("c", searched["c"]) == [0.5, 1.0]
     with pytest.raises(ConfigError, match="c is an interval, which has no grid"):
         grid_choices("c", FloatDistribution(0.0, 1.0))
+    with pytest.raises(ConfigError, match=r"a=range\(1,1\): the sweep has no values; give it at least one"):
+        distributions_from_overrides(["a=range(1,1)"])
+
+
+def test_a_trial_outside_a_recorded_sweep_says_where_the_pruning_callback_belongs(tmp_path):
+    from genlab.sweeps.storage import record_study, recorded_study
+
+    with pytest.raises(
+        ConfigError, match=r"study.yaml: the sweep's study record is missing or damaged \(FileNotFoundError\)"
+    ):
+        recorded_study(tmp_path)
+    record_study(tmp_path, "s", "sqlite:///x.db")
+    assert recorded_study(tmp_path) == ("s", "sqlite:///x.db")
+    (tmp_path / "study.yaml").write_text("[not, a, mapping]")
+    with pytest.raises(ConfigError, match=r"missing or damaged \(TypeError\); callbacks.optuna_pruning runs only"):
+        recorded_study(tmp_path)
 
 
 def test_storage_auto_is_sqlite_for_one_trial_at_a_time_and_a_journal_for_parallel_trials(tmp_path):

@@ -69,7 +69,7 @@ def conversation_of(
         if turn["role"] not in ROLES:
             raise DataError(f"{where}: unknown role {turn['role']!r}; a message's role is one of {', '.join(ROLES)}")
         if not isinstance(turn["content"], str):
-            raise DataError(f"{where}: a {turn['role']} message has no text content")
+            raise DataError(f"{where}: a message of role {turn['role']!r} has no text content")
     if not any(t["role"] == "assistant" for t in turns):
         raise DataError(f"{where}: the conversation has no assistant turn, so nothing to learn from")
     if system_prompt and turns[0]["role"] != "system":
