@@ -236,3 +236,18 @@ def chat_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("chats") / "chats.jsonl"
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def preference_file(tmp_path_factory) -> Path:
+    """A user's preference pairs in .jsonl: a sum asked for, the right answer chosen and a wrong one rejected."""
+    import json
+
+    rows = [
+        json.dumps({"prompt": f"What is {a} plus {b}?", "chosen": f"{a + b}.", "rejected": f"{a + b + 1 + (a % 3)}."})
+        for a in range(1, 9)
+        for b in range(1, 6)
+    ]
+    path = tmp_path_factory.mktemp("pairs") / "pairs.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    return path

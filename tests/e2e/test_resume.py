@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from genlab.core.run_folder import overrides_hash, run_dir
@@ -225,17 +226,21 @@ def test_resume_while_the_run_still_trains_is_refused_naming_its_pid(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]  # the lock went with the first run
 
 
-def test_a_killed_chat_sft_run_resumes_mid_epoch_to_identical_adapters(tmp_path, tiny_llama, chat_file):
-    """LoRA chat fine-tuning (4 steps an epoch) killed at step 7, in the middle of epoch 1: resumed from its step-6
-    checkpoint, it ends with the adapters and step count of a run never killed."""
+@pytest.mark.parametrize("experiment, data_file", [("chat_sft", "chat_file"), ("preference", "preference_file")])
+def test_a_killed_chat_sft_or_dpo_run_resumes_mid_epoch_to_identical_adapters(
+    experiment, data_file, request, tmp_path, tiny_llama
+):
+    """LoRA chat fine-tuning or DPO (4 steps an epoch) killed at step 7, in the middle of epoch 1: resumed from its
+    step-6 checkpoint, it ends with the adapters and step count of a run never killed."""
     env = env_with_test_modules()
     common = [
-        "experiment=chat_sft",
+        f"experiment={experiment}",
         "tuning=lora",
         f"model.name_or_path={tiny_llama}",
-        f"data.paths=[{chat_file}]",
+        f"data.paths=[{request.getfixturevalue(data_file)}]",
         "data.chat_template=chatml",
         "data.max_length=128",
+        "data.batch_size=8",
         "task.optimizer.lr=0.01",
         "trainer.max_epochs=3",
         "trainer.num_sanity_val_steps=0",

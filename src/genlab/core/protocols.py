@@ -8,6 +8,7 @@ error at build time, naming the config key, the class and what it lacks.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from genlab.errors import ConfigError
@@ -205,3 +206,10 @@ class PretrainedLM(Protocol):
     config: Any
 
     def generate(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@runtime_checkable
+class AdapterModel(Protocol):
+    """A model with adapters that can be switched off for a while (a peft model): the model it adapts, for free."""
+
+    def disable_adapter(self) -> AbstractContextManager[Any]: ...

@@ -13,6 +13,7 @@ from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.image_folder import ImageFolderDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
 from genlab.data.mixture import MixtureDataModule
+from genlab.data.preference import PreferenceDataModule
 from genlab.data.sequence_files import SequenceFile
 from genlab.data.sequences import SequencesDataModule
 from genlab.data.spoken_digits import SpokenWordsDataModule
@@ -41,6 +42,7 @@ __all__ = [
     "LanguageModelingDataModule",
     "MixtureDataModule",
     "MovieReviewsDataModule",
+    "PreferenceDataModule",
     "SequenceFile",
     "SequencesDataModule",
     "SpokenWordsDataModule",

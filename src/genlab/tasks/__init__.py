@@ -6,6 +6,7 @@ from genlab.tasks.classification import Classification, SequenceClassification
 from genlab.tasks.diffusion import Diffusion
 from genlab.tasks.forecasting import Forecasting
 from genlab.tasks.language_modeling import LanguageModeling
+from genlab.tasks.preference import PreferenceTuning
 from genlab.tasks.text_to_audio import TextToAudio
 from genlab.tasks.text_to_image import TextToImage
 
@@ -16,6 +17,7 @@ __all__ = [
     "Diffusion",
     "Forecasting",
     "LanguageModeling",
+    "PreferenceTuning",
     "SequenceClassification",
     "TextToAudio",
     "TextToImage",
