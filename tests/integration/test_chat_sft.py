@@ -4,9 +4,19 @@ records, and a run that learns (tiny Llama built here, its conversations in test
 import json
 
 import pytest
+import torch
 
 from genlab import api
-from genlab.data.chat import CHATML, IGNORE, ChatDataModule, conversation_of, template_of, tokenize_conversation
+from genlab.data.chat import (
+    CHATML,
+    IGNORE,
+    ChatDataModule,
+    PackedBatch,
+    conversation_of,
+    pack,
+    template_of,
+    tokenize_conversation,
+)
 from genlab.errors import ConfigError, DataError
 from genlab.generation.chat import chat_prompt, replies_of
 from genlab.generation.prompts import PromptCollator
@@ -146,6 +156,7 @@ def test_prompt_and_response_columns_make_a_user_and_an_assistant_turn():
     "tuning, kept",
     [
         (["tuning=full"], 0.7),
+        (["tuning=full", "data.packing=true", "data.batch_size=2"], 0.7),
         # adapters on a random tiny model whose output layer stays frozen move its loss less in 16 steps
         (["tuning=lora", "tuning.target_modules=all-linear"], 0.97),
     ],
@@ -217,3 +228,53 @@ def test_settings_and_files_that_give_nothing_to_train_on_are_one_line(tokenizer
     shifting = "{{ messages | length }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
     with pytest.raises(ConfigError, match="data.chat_template: the template renders a conversation differently"):
         tokenize_conversation(tokenizer, TURNS, shifting)
+
+
+def test_packing_fills_rows_with_whole_examples_longest_first():
+    rows = pack([5, 3, 8, 2, 6, 1], capacity=10)
+    # longest first, each into the first row with room: 8, 6, 5 open rows; 3 joins 6, 2 joins 8, 1 joins 6+3
+    assert rows == [[2, 3], [1, 4, 5], [0]]  # each row in index order
+    assert sorted(i for row in rows for i in row) == list(range(6))
+
+
+def per_token_losses(logits, labels):
+    return torch.nn.functional.cross_entropy(
+        logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=IGNORE, reduction="none"
+    ).view(labels.shape[0], -1)
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_a_packed_batch_gives_each_conversation_the_loss_it_has_alone(attention, tiny_llama, chat_file):
+    from transformers import AutoModelForCausalLM
+
+    module = ChatDataModule(
+        lambda: load_tokenizer(name_or_path=str(tiny_llama)),
+        [str(chat_file)],
+        chat_template="chatml",
+        max_length=256,
+        packing=True,
+    )
+    module.setup()
+    dataset = module.datasets["train"]
+    shared = [i for i in range(len(dataset)) if len(dataset[i]) >= 2][:3]
+    assert len(shared) == 3 and len(dataset) < len(dataset.items)
+    batch = dataset.__getitems__(shared)
+    assert isinstance(batch, PackedBatch)
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_llama), attn_implementation=attention).eval()
+    with torch.no_grad():
+        packed = per_token_losses(
+            model(input_ids=batch.input_ids, position_ids=batch.position_ids, use_cache=False).logits, batch.labels
+        )
+        # the same rows with positions that run on: each conversation then sees the ones before it
+        contaminated = per_token_losses(model(input_ids=batch.input_ids, use_cache=False).logits, batch.labels)
+    differs = False
+    for row, index in enumerate(shared):
+        at = 0
+        for ids, labels in dataset[index]:
+            with torch.no_grad():
+                alone = per_token_losses(model(input_ids=ids[None]).logits, labels[None])[0]
+            segment = slice(at, at + len(ids) - 1)
+            torch.testing.assert_close(packed[row, segment], alone, rtol=1e-5, atol=1e-5)
+            differs |= at > 0 and not torch.allclose(contaminated[row, segment], alone, atol=1e-3)
+            at += len(ids)
+    assert differs  # the test can tell: without the restarts, later conversations' losses change

@@ -134,9 +134,12 @@ def data_overrides(
     series_file: Path | None = None,
     audio_parquet: Path | None = None,
     chat_file: Path | None = None,
+    preference_file: Path | None = None,
 ) -> list[str]:
     if data == "chat_files":  # the tiny test Llama has no chat template of its own
         return [f"data.paths=[{chat_file}]", "data.chat_template=chatml", "data.max_length=128"]
+    if data == "preference_files":
+        return [f"data.paths=[{preference_file}]", "data.chat_template=chatml", "data.max_length=128"]
     if data == "hf_text":
         return [
             "data.source.path=json",
@@ -203,6 +206,7 @@ def test_model_on_data_fast_dev_run(
     tiny_llama,
     tiny_bert_zip,
     chat_file,
+    preference_file,
 ):
     overrides = [
         family,
@@ -210,7 +214,16 @@ def test_model_on_data_fast_dev_run(
         f"data={data}",
         *FAST,
         *data_overrides(
-            data, cifar_root, text_file, labelled_file, image_root, audio_root, series_file, audio_parquet, chat_file
+            data,
+            cifar_root,
+            text_file,
+            labelled_file,
+            image_root,
+            audio_root,
+            series_file,
+            audio_parquet,
+            chat_file,
+            preference_file,
         ),
     ]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
@@ -225,7 +238,9 @@ def test_model_on_data_fast_dev_run(
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, series_file, chat_file, request):
+def test_experiment_fast_dev_run(
+    experiment, run_dir, cifar_root, text_file, series_file, chat_file, preference_file, request
+):
     text = (CONF / "experiment" / f"{experiment}.yaml").read_text()
     if experiment in GENERATORS:
         fixture, settings = GENERATORS[experiment]
@@ -239,7 +254,9 @@ def test_experiment_fast_dev_run(experiment, run_dir, cifar_root, text_file, ser
         o
         for data in DATASETS
         if f"override /data: {data}\n" in text
-        for o in data_overrides(data, cifar_root, text_file, series_file=series_file, chat_file=chat_file)
+        for o in data_overrides(
+            data, cifar_root, text_file, series_file=series_file, chat_file=chat_file, preference_file=preference_file
+        )
     ]
     if "override /model: hf_causal" in text and "  name_or_path:" not in text:  # a recipe for the user's own model
         extra += [f"model.name_or_path={request.getfixturevalue('tiny_llama')}"]

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import lightning as L
 import torch
@@ -168,12 +168,75 @@ class ChatDataset(Dataset):
         return input_ids, attention_mask, labels
 
 
+class PackedBatch(NamedTuple):
+    """Rows that each hold several whole conversations: their position ids restart at 0 where one begins, which is
+    how the model tells them apart (transformers builds a block-diagonal attention mask from them for SDPA and
+    eager attention, and passes the boundaries to flash attention's variable-length kernels), so no conversation
+    attends to another."""
+
+    input_ids: torch.Tensor
+    position_ids: torch.Tensor
+    labels: torch.Tensor
+
+
+def pack(lengths: Sequence[int], capacity: int) -> list[list[int]]:
+    """Indices of examples grouped into rows of at most ``capacity`` tokens: first fit, longest first (a function of
+    the lengths alone). Each row keeps its examples in index order."""
+    rows: list[list[int]] = []
+    room: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
+        row = next((r for r, free in enumerate(room) if free >= lengths[i]), None)
+        if row is None:
+            rows.append([])
+            room.append(capacity)
+            row = len(rows) - 1
+        rows[row].append(i)
+        room[row] -= lengths[i]
+    return [sorted(row) for row in rows]
+
+
+class PackedChatDataset(Dataset):
+    """Conversations packed into rows of up to ``capacity`` tokens (``pack``), fetched a batch of rows at a time as
+    a ``PackedBatch``. A conversation's first token gets no label: it would be predicted from the end of the one
+    before it, and unpacked it is never predicted at all. Padding after the last conversation is a segment of its
+    own, never trained on."""
+
+    def __init__(self, items: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int, capacity: int):
+        self.items, self.pad_id = items, pad_id
+        self.rows = pack([len(ids) for ids, _ in items], capacity)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [self.items[i] for i in self.rows[index]]
+
+    def __getitems__(self, indices: list[int]) -> PackedBatch:
+        rows = [self[i] for i in indices]
+        length = max(sum(len(ids) for ids, _ in row) for row in rows)
+        input_ids = torch.full((len(rows), length), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), length), IGNORE, dtype=torch.long)
+        position_ids = torch.zeros((len(rows), length), dtype=torch.long)
+        for r, row in enumerate(rows):
+            at = 0
+            for ids, lab in row:
+                end = at + len(ids)
+                input_ids[r, at:end], labels[r, at + 1 : end] = ids, lab[1:]
+                position_ids[r, at:end] = torch.arange(len(ids))
+                at = end
+            position_ids[r, at:] = torch.arange(length - at)
+        return PackedBatch(input_ids, position_ids, labels)
+
+
 class ChatDataModule(L.LightningDataModule):
     """Conversations from ``paths`` (.jsonl or .csv), split into train/val/test by conversation, rendered with the
     model's chat template (or ``chat_template``) and tokenized up to ``max_length`` tokens.
 
     A conversation longer than ``max_length`` keeps its turns up to the last assistant reply that fits; one whose
     first reply does not fit is left out. Both are counted in the log, never cut silently inside a reply.
+
+    ``packing``: several whole conversations per row of ``max_length`` tokens, each attending only to itself
+    (``PackedChatDataset``); ``batch_size`` then counts rows.
     """
 
     def __init__(
@@ -187,6 +250,7 @@ class ChatDataModule(L.LightningDataModule):
         chat_template: str | None = None,
         train_on_prompt: bool = False,
         max_length: int = 512,
+        packing: bool = False,
         batch_size: int = 8,
         val_size: float = 0.1,
         test_size: float = 0.1,
@@ -202,10 +266,11 @@ class ChatDataModule(L.LightningDataModule):
         if bool(self.response_column) != bool(self.prompt_columns):
             raise ConfigError("data.prompt_columns and data.response_column go together: set both, or neither")
         self.chat_template, self.train_on_prompt, self.max_length = chat_template, train_on_prompt, max_length
+        self.packing = packing
         self.batch_size, self.val_size, self.test_size, self.split_seed = batch_size, val_size, test_size, split_seed
         self.encoding, self.num_workers = encoding, num_workers
         self.tokenizer: Any = None
-        self.datasets: dict[str, ChatDataset] = {}
+        self.datasets: dict[str, ChatDataset | PackedChatDataset] = {}
 
     def conversations(self) -> list[Conversation]:
         found = []
@@ -258,7 +323,9 @@ class ChatDataModule(L.LightningDataModule):
                 raise DataError(
                     f"data.max_length={self.max_length}: no conversation of the {split} split fits; raise it"
                 )
-            self.datasets[split] = ChatDataset(items, pad_id)
+            self.datasets[split] = (
+                PackedChatDataset(items, pad_id, self.max_length) if self.packing else ChatDataset(items, pad_id)
+            )
         if shortened or dropped:
             log.warning(
                 f"data.max_length={self.max_length}: {shortened} conversation(s) kept up to their last reply that "
