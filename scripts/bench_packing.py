@@ -33,7 +33,10 @@ def data(packing: bool, max_length: int, batch_size: int):
     )
     module.setup()
     dataset = module.datasets["train"]
-    return [dataset.__getitems__(list(range(i, min(i + batch_size, len(dataset))))) for i in range(0, len(dataset), batch_size)]
+    return [
+        dataset.__getitems__(list(range(i, min(i + batch_size, len(dataset)))))
+        for i in range(0, len(dataset), batch_size)
+    ]
 
 
 def one_pass(task, optimizer, batches) -> tuple[float, int, int]:
