@@ -140,6 +140,14 @@ def data_overrides(
         return [f"data.paths=[{chat_file}]", "data.chat_template=chatml", "data.max_length=128"]
     if data == "preference_files":
         return [f"data.paths=[{preference_file}]", "data.chat_template=chatml", "data.max_length=128"]
+    if data in ("hf_chat", "hf_preferences"):  # the same files, through datasets' json builder
+        files = chat_file if data == "hf_chat" else preference_file
+        return [
+            "data.source.path=json",
+            f"data.source.data_files={files}",
+            "data.chat_template=chatml",
+            "data.max_length=128",
+        ]
     if data == "hf_text":
         return [
             "data.source.path=json",

@@ -311,3 +311,24 @@ def test_a_preference_run_learns_to_prefer_the_chosen_replies(settings, tiny_lla
         "val/rewards/accuracy",
     ):
         assert name in curves
+
+
+def test_pairs_from_a_datasets_dataset_keep_its_splits_and_draw_the_missing_one(tiny_llama, tmp_path):
+    from genlab.data import HFDatasetSource
+
+    rows = [{"prompt": f"Q{i}?", "chosen": f"yes {i}", "rejected": f"no {i}"} for i in range(30)]
+    for split, part in (("train", rows[:24]), ("test", rows[24:])):
+        (tmp_path / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in part))
+    files = {"train": str(tmp_path / "train.jsonl"), "test": str(tmp_path / "test.jsonl")}
+    module = PreferenceDataModule(
+        lambda: load_tokenizer(name_or_path=str(tiny_llama)),
+        source=HFDatasetSource(path="json", data_files=files),
+        chat_template="chatml",
+        val_size=4,
+    )
+    pairs = module.pairs()
+    assert [p[0] for p in pairs["test"]] == [f"Q{i}?" for i in range(24, 30)]  # its own test split, in order
+    assert len(pairs["val"]) == 4 and len(pairs["train"]) == 20  # val drawn from its training split
+    assert {p[0] for p in pairs["val"] + pairs["train"]} == {f"Q{i}?" for i in range(24)}
+    with pytest.raises(ConfigError, match="data.paths or data.source: give one of them"):
+        PreferenceDataModule(lambda: None, paths=[str(tmp_path / "train.jsonl")], source=module.source).pairs()

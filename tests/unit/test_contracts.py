@@ -30,7 +30,7 @@ def test_every_pair_in_a_family_passes(family):
 def test_pairs_across_families_name_the_valid_partners():
     with pytest.raises(
         ConfigError,
-        match=r"^model=hf_causal does not go with task=classification: task=classification takes model=ffn\|cnn\|rnn\|transformer; model=hf_causal needs task=language_modeling or experiment=chat_sft$",
+        match=r"^model=hf_causal does not go with task=classification: task=classification takes model=ffn\|cnn\|rnn\|transformer; model=hf_causal needs task=language_modeling or experiment=chat_sft or experiment=preference$",
     ):
         check_pairing({"model": "hf_causal", "task": "classification", "data": "digits"})
     with pytest.raises(

@@ -46,8 +46,8 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family("forecasting", ("ffn", "rnn", "transformer"), ("sequence_forecast",), preset="forecasting"),
     Family("language_modeling", ("transformer_lm", "hf_causal"), ("fortunes", "text_files", "hf_text")),
-    Family("chat_sft", ("hf_causal",), ("chat_files",), preset="chat_sft"),
-    Family("preference", ("hf_causal",), ("preference_files",), preset="preference"),
+    Family("chat_sft", ("hf_causal",), ("chat_files", "hf_chat"), preset="chat_sft"),
+    Family("preference", ("hf_causal",), ("preference_files", "hf_preferences"), preset="preference"),
     Family("sequence_classification", ("hf_seqcls",), ("movie_reviews", "labelled_files", "hf_labelled_text")),
     Family(
         "diffusion",

@@ -17,9 +17,9 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from genlab.data.hf_datasets import HFDatasetSource
 from genlab.data.in_memory import in_memory_loader
-from genlab.data.splits import random_splits
-from genlab.data.text_corpora import read_records
+from genlab.data.record_splits import record_splits
 from genlab.errors import ConfigError, DataError
 
 log = logging.getLogger("genlab")
@@ -229,8 +229,9 @@ class PackedChatDataset(Dataset):
 
 
 class ChatDataModule(L.LightningDataModule):
-    """Conversations from ``paths`` (.jsonl or .csv), split into train/val/test by conversation, rendered with the
-    model's chat template (or ``chat_template``) and tokenized up to ``max_length`` tokens.
+    """Conversations from ``paths`` (.jsonl or .csv, split into train/val/test by conversation) or from ``source``
+    (a Hugging Face ``datasets`` dataset, data=hf_chat), rendered with the model's chat template (or
+    ``chat_template``) and tokenized up to ``max_length`` tokens.
 
     A conversation longer than ``max_length`` keeps its turns up to the last assistant reply that fits; one whose
     first reply does not fit is left out. Both are counted in the log, never cut silently inside a reply.
@@ -242,7 +243,8 @@ class ChatDataModule(L.LightningDataModule):
     def __init__(
         self,
         tokenizer: Any,
-        paths: Sequence[str],
+        paths: Sequence[str] | None = None,
+        source: HFDatasetSource | None = None,
         messages_column: str = "messages",
         prompt_columns: Sequence[str] | str | None = None,
         response_column: str | None = None,
@@ -260,7 +262,7 @@ class ChatDataModule(L.LightningDataModule):
     ):
         super().__init__()
         self.tokenizer_factory = tokenizer
-        self.paths = [Path(p) for p in paths]
+        self.paths, self.source = list(paths or []), source
         self.messages_column, self.response_column, self.system_prompt = messages_column, response_column, system_prompt
         self.prompt_columns = [prompt_columns] if isinstance(prompt_columns, str) else list(prompt_columns or [])
         if bool(self.response_column) != bool(self.prompt_columns):
@@ -272,24 +274,19 @@ class ChatDataModule(L.LightningDataModule):
         self.tokenizer: Any = None
         self.datasets: dict[str, ChatDataset | PackedChatDataset] = {}
 
-    def conversations(self) -> list[Conversation]:
-        found = []
-        for path in self.paths:
-            for number, record in enumerate(read_records(path, self.encoding), 1):
-                where = f"data.paths: {path} record {number}"
-                found.append(
-                    conversation_of(
-                        record,
-                        where,
-                        self.messages_column,
-                        self.prompt_columns,
-                        self.response_column,
-                        self.system_prompt,
-                    )
-                )
-        if not found:
-            raise DataError(f"data.paths: no conversations in {', '.join(map(str, self.paths))}")
-        return found
+    def conversations(self) -> dict[str, list[Conversation]]:
+        """The checked conversations of each split (train, val, test)."""
+        columns = (self.messages_column, self.prompt_columns, self.response_column, self.system_prompt)
+        return record_splits(
+            self.paths,
+            self.source,
+            lambda record, where: conversation_of(record, where, *columns),
+            self.encoding,
+            self.val_size,
+            self.test_size,
+            self.split_seed,
+            "conversations",
+        )
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
@@ -303,14 +300,11 @@ class ChatDataModule(L.LightningDataModule):
         self.tokenizer.chat_template = template
         pad_id = self.tokenizer.pad_token_id
         pad_id = int(self.tokenizer.eos_token_id if pad_id is None else pad_id)
-        index = random_splits(len(conversations), self.val_size, self.test_size, self.split_seed, "the conversations")
         shortened = dropped = 0
         for split in _SPLITS:
             items = []
-            for i in index[split]:
-                ids, labels, ends = tokenize_conversation(
-                    self.tokenizer, conversations[i], template, self.train_on_prompt
-                )
+            for conversation in conversations[split]:
+                ids, labels, ends = tokenize_conversation(self.tokenizer, conversation, template, self.train_on_prompt)
                 if len(ids) > self.max_length:
                     fitting = [end for end in ends if end <= self.max_length]
                     if not fitting:

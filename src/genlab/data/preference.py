@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -15,9 +14,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from genlab.data.chat import IGNORE, template_of
+from genlab.data.hf_datasets import HFDatasetSource
 from genlab.data.in_memory import in_memory_loader
-from genlab.data.splits import random_splits
-from genlab.data.text_corpora import read_records
+from genlab.data.record_splits import record_splits
 from genlab.errors import DataError
 
 log = logging.getLogger("genlab")
@@ -77,7 +76,8 @@ class PreferenceDataset(Dataset):
 
 
 class PreferenceDataModule(L.LightningDataModule):
-    """Preference pairs from ``paths`` (.jsonl or .csv), split into train/val/test by pair.
+    """Preference pairs from ``paths`` (.jsonl or .csv, split into train/val/test by pair) or from ``source`` (a
+    Hugging Face ``datasets`` dataset, data=hf_preferences).
 
     The prompt becomes the user's turn of the model's chat template (or ``chat_template``: ``chatml``, a .jinja
     file, or ``plain`` for text that the reply continues), and each reply is what the template renders after it,
@@ -88,7 +88,8 @@ class PreferenceDataModule(L.LightningDataModule):
     def __init__(
         self,
         tokenizer: Any,
-        paths: Sequence[str],
+        paths: Sequence[str] | None = None,
+        source: HFDatasetSource | None = None,
         prompt_column: str = "prompt",
         chosen_column: str = "chosen",
         rejected_column: str = "rejected",
@@ -104,7 +105,7 @@ class PreferenceDataModule(L.LightningDataModule):
     ):
         super().__init__()
         self.tokenizer_factory = tokenizer
-        self.paths = [Path(p) for p in paths]
+        self.paths, self.source = list(paths or []), source
         self.columns = (prompt_column, chosen_column, rejected_column)
         self.system_prompt, self.chat_template, self.max_length = system_prompt, chat_template, max_length
         self.batch_size, self.val_size, self.test_size, self.split_seed = batch_size, val_size, test_size, split_seed
@@ -112,15 +113,18 @@ class PreferenceDataModule(L.LightningDataModule):
         self.tokenizer: Any = None
         self.datasets: dict[str, PreferenceDataset] = {}
 
-    def pairs(self) -> list[Pair]:
-        found = [
-            pair_of(record, f"data.paths: {path} record {number}", self.columns)
-            for path in self.paths
-            for number, record in enumerate(read_records(path, self.encoding), 1)
-        ]
-        if not found:
-            raise DataError(f"data.paths: no preference pairs in {', '.join(map(str, self.paths))}")
-        return found
+    def pairs(self) -> dict[str, list[Pair]]:
+        """The checked pairs of each split (train, val, test)."""
+        return record_splits(
+            self.paths,
+            self.source,
+            lambda record, where: pair_of(record, where, self.columns),
+            self.encoding,
+            self.val_size,
+            self.test_size,
+            self.split_seed,
+            "preference pairs",
+        )
 
     def _encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -167,12 +171,11 @@ class PreferenceDataModule(L.LightningDataModule):
             self.tokenizer.chat_template = template
         pad_id = self.tokenizer.pad_token_id
         pad_id = int(self.tokenizer.eos_token_id if pad_id is None else pad_id)
-        index = random_splits(len(pairs), self.val_size, self.test_size, self.split_seed, "the preference pairs")
         shortened = dropped = 0
         for split in _SPLITS:
             items = []
-            for i in index[split]:
-                prompt, chosen, rejected = self.tokenize(pairs[i], template)
+            for pair in pairs[split]:
+                prompt, chosen, rejected = self.tokenize(pair, template)
                 room = self.max_length - len(prompt)
                 if room < 1:
                     dropped += 1

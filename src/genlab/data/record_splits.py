@@ -1,0 +1,62 @@
+"""Records (dicts) for the data modules that read them one by one (chat conversations, preference pairs), from the
+user's .jsonl/.csv files (``data.paths``) or a Hugging Face ``datasets`` dataset (``data.source``), split into
+train/val/test, each with the place it came from for error messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from genlab.data.splits import held_out_counts, random_splits
+from genlab.data.text_corpora import read_records
+from genlab.errors import ConfigError, DataError
+
+SPLITS = ("train", "val", "test")
+T = TypeVar("T")
+
+
+def record_splits(
+    paths: Sequence[str] | None,
+    source: Any,
+    read: Callable[[dict[str, Any], str], T],
+    encoding: str,
+    val_size: float,
+    test_size: float,
+    split_seed: int,
+    what: str,
+) -> dict[str, list[T]]:
+    """What ``read(record, where)`` makes of each record (``where`` names it for errors: "data.paths: <file> record
+    <n>"), every record read before any is split: those of ``paths`` split at random by ``split_seed``, those of
+    ``source`` by its own splits (a missing val or test split drawn from its training split), keyed train/val/test."""
+    if bool(paths) == (source is not None):
+        raise ConfigError(f"data.paths or data.source: give one of them, the files or the dataset of the {what}")
+    if source is None:
+        found = [
+            read(record, f"data.paths: {path} record {number}")
+            for path in map(Path, paths or [])
+            for number, record in enumerate(read_records(path, encoding), 1)
+        ]
+        if not found:
+            raise DataError(f"data.paths: no {what} in {', '.join(map(str, paths or []))}")
+        index = random_splits(len(found), val_size, test_size, split_seed, f"the {what}")
+        return {split: [found[i] for i in index[split]] for split in SPLITS}
+    loaded = source.load()
+    rows = {
+        split: [read(dict(record), f"{source.describe()} {split} row {n}") for n, record in enumerate(dataset, 1)]
+        for split, dataset in loaded.items()
+    }
+    if not rows.get("train"):
+        raise DataError(f"{source.describe()}: no {what} in its training split")
+    sizes = {f"data.{s}_size": size for s, size in (("val", val_size), ("test", test_size)) if s not in rows}
+    if sizes:
+        import torch
+
+        train = rows["train"]
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(split_seed)).tolist()
+        at = 0
+        for key, count in zip(sizes, held_out_counts(len(train), sizes, f"the {what}")):
+            rows[key.split(".")[1].removesuffix("_size")] = [train[i] for i in order[at : at + count]]
+            at += count
+        rows["train"] = [train[i] for i in order[at:]]
+    return rows
