@@ -278,3 +278,22 @@ def test_a_packed_batch_gives_each_conversation_the_loss_it_has_alone(attention,
             differs |= at > 0 and not torch.allclose(contaminated[row, segment], alone, atol=1e-3)
             at += len(ids)
     assert differs  # the test can tell: without the restarts, later conversations' losses change
+
+
+def test_chat_samples_without_a_template_fail_before_training(tiny_llama, run_dir):
+    overrides = [
+        "model=hf_causal",
+        f"model.name_or_path={tiny_llama}",
+        "task=language_modeling",
+        "data=fortunes",
+        "data/tokenizer=hf",
+        "callbacks=[default,generation_samples]",
+        "generation=text",
+        "generation.chat=true",
+        "logger=csv",
+    ]
+    with pytest.raises(ConfigError, match="generation.chat=true: the tokenizer of .* has no chat template"):
+        api.run(overrides, run_dir)
+    assert not list(run_dir.glob("checkpoints/*.ckpt"))
+    metrics = run_dir / "csv" / "metrics.csv"
+    assert not metrics.exists() or "train/loss" not in metrics.read_text()  # not one step was trained

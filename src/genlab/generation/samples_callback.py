@@ -4,6 +4,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
+from genlab.generation.chat import chat_prompt
 from genlab.generation.prompts import PromptCollator
 from genlab.generation.settings import GenerationSettings
 from genlab.generation.text_writer import decode_rows, log_text_table, write_jsonl
@@ -18,6 +19,10 @@ class GenerationSamples(L.Callback):
     def __init__(self, settings: GenerationSettings, output_dir: str):
         self.settings, self.path = settings, Path(output_dir) / "samples.jsonl"
         self.rows: list[list] = []
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.settings.chat:  # a model without a chat template fails now, not after its first epoch of training
+            chat_prompt(trainer.datamodule.tokenizer, "")  # type: ignore[attr-defined]
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or (trainer.current_epoch + 1) % self.settings.every_n_epochs:
