@@ -275,11 +275,12 @@ def test_a_preference_task_needs_a_causal_lm(tiny_bert_zip, tmp_path):
     "settings",
     [
         ["tuning=lora", "tuning.target_modules=all-linear", "task.loss=dpo"],
+        ["tuning=qlora", "tuning.target_modules=all-linear", "task.loss=dpo"],
         ["tuning=full", "task.loss=ipo", "task.optimizer.lr=0.001"],
         ["tuning=lora", "tuning.target_modules=all-linear", "task.loss=simpo", "task.beta=2.0"],
         ["tuning=lora", "tuning.target_modules=all-linear", "task.loss=orpo"],
     ],
-    ids=["lora-dpo", "full-ipo", "lora-simpo", "lora-orpo"],
+    ids=["lora-dpo", "qlora-dpo", "full-ipo", "lora-simpo", "lora-orpo"],
 )
 def test_a_preference_run_learns_to_prefer_the_chosen_replies(settings, tiny_llama, preference_file, run_dir):
     overrides = [
