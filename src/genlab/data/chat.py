@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from genlab.data.hf_datasets import HFDatasetSource
-from genlab.data.in_memory import in_memory_loader
+from genlab.data.in_memory import BatchedSplitsDataModule
 from genlab.data.record_splits import record_splits
 from genlab.errors import ConfigError, DataError
 
@@ -228,7 +227,7 @@ class PackedChatDataset(Dataset):
         return PackedBatch(input_ids, position_ids, labels)
 
 
-class ChatDataModule(L.LightningDataModule):
+class ChatDataModule(BatchedSplitsDataModule):
     """Conversations from ``paths`` (.jsonl or .csv, split into train/val/test by conversation) or from ``source``
     (a Hugging Face ``datasets`` dataset, data=hf_chat), rendered with the model's chat template (or
     ``chat_template``) and tokenized up to ``max_length`` tokens.
@@ -272,7 +271,6 @@ class ChatDataModule(L.LightningDataModule):
         self.batch_size, self.val_size, self.test_size, self.split_seed = batch_size, val_size, test_size, split_seed
         self.encoding, self.num_workers = encoding, num_workers
         self.tokenizer: Any = None
-        self.datasets: dict[str, ChatDataset | PackedChatDataset] = {}
 
     def conversations(self) -> dict[str, list[Conversation]]:
         """The checked conversations of each split (train, val, test)."""
@@ -325,16 +323,3 @@ class ChatDataModule(L.LightningDataModule):
                 f"data.max_length={self.max_length}: {shortened} conversation(s) kept up to their last reply that "
                 f"fits, {dropped} left out (their first reply does not fit)"
             )
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        # the project's loader: an order that is a function of (run seed, epoch), resumed mid-epoch exactly
-        return in_memory_loader(self.datasets[split], self.batch_size, shuffle, self.num_workers)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)

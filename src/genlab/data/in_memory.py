@@ -187,3 +187,28 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return in_memory_loader(self.split_dataset("test"), self.batch_size, False, self.num_workers)
+
+
+class BatchedSplitsDataModule(L.LightningDataModule):
+    """The loaders of a data module whose ``setup`` fills ``self.datasets`` (train/val/test) with datasets that
+    fetch a batch at a time (``__getitems__``; tokenized conversations, preference pairs), through the project's
+    resumable loader. Subclasses set ``batch_size`` and ``num_workers``."""
+
+    batch_size: int
+    num_workers: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.datasets: dict[str, BatchedRows] = {}
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        return in_memory_loader(self.datasets[split], self.batch_size, shuffle, self.num_workers)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

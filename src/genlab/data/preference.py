@@ -9,13 +9,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from genlab.data.chat import IGNORE, template_of
 from genlab.data.hf_datasets import HFDatasetSource
-from genlab.data.in_memory import in_memory_loader
+from genlab.data.in_memory import BatchedSplitsDataModule
 from genlab.data.record_splits import record_splits
 from genlab.errors import DataError
 
@@ -75,7 +74,7 @@ class PreferenceDataset(Dataset):
         return input_ids, attention_mask, labels
 
 
-class PreferenceDataModule(L.LightningDataModule):
+class PreferenceDataModule(BatchedSplitsDataModule):
     """Preference pairs from ``paths`` (.jsonl or .csv, split into train/val/test by pair) or from ``source`` (a
     Hugging Face ``datasets`` dataset, data=hf_preferences).
 
@@ -111,7 +110,6 @@ class PreferenceDataModule(L.LightningDataModule):
         self.batch_size, self.val_size, self.test_size, self.split_seed = batch_size, val_size, test_size, split_seed
         self.encoding, self.num_workers = encoding, num_workers
         self.tokenizer: Any = None
-        self.datasets: dict[str, PreferenceDataset] = {}
 
     def pairs(self) -> dict[str, list[Pair]]:
         """The checked pairs of each split (train, val, test)."""
@@ -192,16 +190,3 @@ class PreferenceDataModule(L.LightningDataModule):
                 f"data.max_length={self.max_length}: {shortened} pair(s) had their replies cut to fit, {dropped} "
                 f"left out (the prompt leaves no room for a reply)"
             )
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        # the project's loader: an order that is a function of (run seed, epoch), resumed mid-epoch exactly
-        return in_memory_loader(self.datasets[split], self.batch_size, shuffle, self.num_workers)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
