@@ -98,6 +98,19 @@ def template_of(tokenizer: Any, chat_template: str | None, model: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def keep_template(tokenizer: Any, chat_template: str | None) -> str:
+    """The template to render with (``template_of``), set on the tokenizer: it keeps the template it was trained
+    with, so generation.chat renders prompts with it and the run folder's copy of the tokenizer carries it."""
+    template = template_of(tokenizer, chat_template, getattr(tokenizer, "name_or_path", "model"))
+    tokenizer.chat_template = template
+    return template
+
+
+def padding_id(tokenizer: Any) -> int:
+    """The tokenizer's padding token, or its end-of-sequence token when it has none (many causal LMs)."""
+    return int(tokenizer.eos_token_id if tokenizer.pad_token_id is None else tokenizer.pad_token_id)
+
+
 def tokenize_conversation(
     tokenizer: Any, turns: Conversation, template: str, train_on_prompt: bool = False
 ) -> tuple[list[int], list[int], list[int]]:
@@ -292,12 +305,8 @@ class ChatDataModule(BatchedSplitsDataModule):
         conversations = self.conversations()
         if self.tokenizer is None:
             self.tokenizer = self.tokenizer_factory()
-        template = template_of(self.tokenizer, self.chat_template, getattr(self.tokenizer, "name_or_path", "model"))
-        # the tokenizer keeps the template it was trained with: generation.chat renders prompts with it, and the run
-        # folder's copy of the tokenizer carries it
-        self.tokenizer.chat_template = template
-        pad_id = self.tokenizer.pad_token_id
-        pad_id = int(self.tokenizer.eos_token_id if pad_id is None else pad_id)
+        template = keep_template(self.tokenizer, self.chat_template)
+        pad_id = padding_id(self.tokenizer)
         shortened = dropped = 0
         for split in _SPLITS:
             items = []

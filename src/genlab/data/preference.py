@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from genlab.data.chat import IGNORE, template_of
+from genlab.data.chat import IGNORE, keep_template, padding_id
 from genlab.data.hf_datasets import HFDatasetSource
 from genlab.data.in_memory import BatchedSplitsDataModule
 from genlab.data.record_splits import record_splits
@@ -162,13 +162,8 @@ class PreferenceDataModule(BatchedSplitsDataModule):
         pairs = self.pairs()
         if self.tokenizer is None:
             self.tokenizer = self.tokenizer_factory()
-        template = None
-        if self.chat_template != PLAIN:
-            template = template_of(self.tokenizer, self.chat_template, getattr(self.tokenizer, "name_or_path", "model"))
-            # the tokenizer keeps the template: generation.chat renders prompts with it, the run folder's copy has it
-            self.tokenizer.chat_template = template
-        pad_id = self.tokenizer.pad_token_id
-        pad_id = int(self.tokenizer.eos_token_id if pad_id is None else pad_id)
+        template = None if self.chat_template == PLAIN else keep_template(self.tokenizer, self.chat_template)
+        pad_id = padding_id(self.tokenizer)
         shortened = dropped = 0
         for split in _SPLITS:
             items = []
