@@ -67,6 +67,5 @@ class LMEvaluation(L.Callback):
         trainer.callback_metrics.update({k: torch.tensor(v) for k, v in metrics.items()})
         for logger in trainer.loggers:
             logger.log_metrics(metrics, step=trainer.global_step)
-        if trainer.log_dir is not None or trainer.default_root_dir:
-            folder = Path(trainer.default_root_dir)
-            (folder / "lm_eval.json").write_text(json.dumps(results, indent=2, default=str))
+        # the run folder (trainer.default_root_dir is paths.output_dir)
+        (Path(trainer.default_root_dir) / "lm_eval.json").write_text(json.dumps(results, indent=2, default=str))
