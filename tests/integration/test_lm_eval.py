@@ -30,13 +30,16 @@ def test_task_files_hold_settings_only_and_their_data_files_are_found_beside_the
 
 
 def choice_logliks(model, tokenizer, context: str, choices: list[str]) -> list[float]:
-    """log p(choice | context), the choice's tokens being those the whole text has after the context's."""
+    """log p(choice | context), the choice's tokens being those the whole text has after the context's; a text
+    longer than the model's context (128 positions) loses its beginning."""
     scores = []
     for choice in choices:
         whole = tokenizer(context + choice, add_special_tokens=False)["input_ids"]
         start = len(tokenizer(context, add_special_tokens=False)["input_ids"])
+        cut = max(0, len(whole) - (model.config.max_position_embeddings + 1))
+        whole, start = whole[cut:], start - cut
         with torch.no_grad():
-            logps = model(input_ids=torch.tensor([whole])).logits[0].log_softmax(-1)
+            logps = model(input_ids=torch.tensor([whole[:-1]])).logits[0].log_softmax(-1)
         scores.append(sum(logps[i - 1, whole[i]].item() for i in range(start, len(whole))))
     return scores
 
