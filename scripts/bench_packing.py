@@ -84,7 +84,9 @@ def main() -> None:
             seconds, trained, computed = one_pass(task, optimizer, batches)
             if round_:
                 speeds[name].append(trained / seconds)
-                print(f"round {round_} {name}: {trained / seconds:7.0f} trained tokens/s ({trained} trained of {computed} computed)")
+                print(
+                    f"round {round_} {name}: {trained / seconds:7.0f} trained tokens/s ({trained} trained of {computed} computed)"
+                )
     for name, values in speeds.items():
         print(f"{name}: min {min(values):.0f}, median {statistics.median(values):.0f} trained tokens/s")
     ratio = [p / q for p, q in zip(speeds["packed"], speeds["padded"])]
