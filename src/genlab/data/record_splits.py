@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from genlab.data.splits import held_out_counts, random_splits
+from genlab.data.hf_datasets import held_out_splits
+from genlab.data.splits import random_splits
 from genlab.data.text_corpora import read_records
 from genlab.errors import ConfigError, DataError
 
@@ -28,7 +29,8 @@ def record_splits(
 ) -> dict[str, list[T]]:
     """What ``read(record, where)`` makes of each record (``where`` names it for errors: "data.paths: <file> record
     <n>"), every record read before any is split: those of ``paths`` split at random by ``split_seed``, those of
-    ``source`` by its own splits (a missing val or test split drawn from its training split), keyed train/val/test."""
+    ``source`` by its own splits (a missing val or test split drawn from its training split by
+    ``hf_datasets.held_out_splits``, each record still named by its row there), keyed train/val/test."""
     if bool(paths) == (source is not None):
         raise ConfigError(f"data.paths or data.source: give one of them, the files or the dataset of the {what}")
     if source is None:
@@ -41,22 +43,17 @@ def record_splits(
             raise DataError(f"data.paths: no {what} in {', '.join(map(str, paths or []))}")
         index = random_splits(len(found), val_size, test_size, split_seed, f"the {what}")
         return {split: [found[i] for i in index[split]] for split in SPLITS}
-    loaded = source.load()
+    # the rows a missing val or test split takes are drawn as for every datasets data module (hf_datasets)
+    splits, drawn = held_out_splits(source, val_size, test_size, split_seed, columns={})
     rows = {
         split: [read(dict(record), f"{source.describe()} {split} row {n}") for n, record in enumerate(dataset, 1)]
-        for split, dataset in loaded.items()
+        for split, dataset in splits.items()
+        if split not in drawn
     }
     if not rows.get("train"):
         raise DataError(f"{source.describe()}: no {what} in its training split")
-    sizes = {f"data.{s}_size": size for s, size in (("val", val_size), ("test", test_size)) if s not in rows}
-    if sizes:
-        import torch
-
-        train = rows["train"]
-        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(split_seed)).tolist()
-        at = 0
-        for key, count in zip(sizes, held_out_counts(len(train), sizes, f"the {what}")):
-            rows[key.split(".")[1].removesuffix("_size")] = [train[i] for i in order[at : at + count]]
-            at += count
-        rows["train"] = [train[i] for i in order[at:]]
+    if drawn:
+        train, taken = rows["train"], {int(i) for rows_of in drawn.values() for i in rows_of}
+        rows.update({split: [train[i] for i in rows_of] for split, rows_of in drawn.items()})
+        rows["train"] = [record for i, record in enumerate(train) if i not in taken]
     return rows
