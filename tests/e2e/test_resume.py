@@ -33,6 +33,33 @@ def load(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def straight_then_killed_and_resumed(
+    common: list[str], kill: list[str], resumed_from: str, tmp_path: Path
+) -> tuple[dict[str, Path], dict, dict]:
+    """Runs ``common`` once straight through, once killed by ``killer.KillAtStep`` (``kill``: its settings) and
+    resumed, checking that the resume started from ``resumed_from`` (a step checkpoint's name). Returns the two
+    run folders and the last checkpoints of the straight and the resumed run."""
+    env = env_with_test_modules()
+    straight = run_cli([*common, "experiment_name=straight"], cwd=tmp_path, env=env)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    marker = tmp_path / "killed.marker"
+    killed_args = [
+        *common,
+        "experiment_name=killed",
+        "+callbacks.kill._target_=killer.KillAtStep",
+        *kill,
+        f"+callbacks.kill.marker={marker}",
+    ]
+    killed = run_cli(killed_args, cwd=tmp_path, env=env)
+    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
+    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed_from in resumed.stdout + resumed.stderr
+    folders = {name: only_run(tmp_path / "outputs", name) for name in ("straight", "killed")}
+    expected, got = (load(folders[name] / "checkpoints" / "last.ckpt") for name in ("straight", "killed"))
+    return folders, expected, got
+
+
 def test_killed_run_resumes_to_identical_weights(tmp_path):
     env = env_with_test_modules()
     straight = run_cli([*COMMON, "experiment_name=straight"], cwd=tmp_path, env=env)
@@ -90,7 +117,6 @@ def test_mid_epoch_resume_with_limited_batches_trains_exactly_the_missing_batche
     """debug=limit-style runs (limit_train_batches) with a checkpoint every 3 steps: killed after the last batch of
     epoch 1 (12 batches an epoch), it resumes from step 21, in the middle of epoch 1, and ends with the weights,
     step count and per-epoch validation of a run never killed."""
-    env = env_with_test_modules()
     common = [
         *COMMON,
         "logger=csv",
@@ -99,25 +125,9 @@ def test_mid_epoch_resume_with_limited_batches_trains_exactly_the_missing_batche
         "callbacks=[last_checkpoint,step_checkpoints]",
         "callbacks.step_checkpoints.every_n_train_steps=3",
     ]
-    straight = run_cli([*common, "experiment_name=straight"], cwd=tmp_path, env=env)
-    assert straight.returncode == 0, straight.stderr[-3000:]
-    marker = tmp_path / "killed.marker"
-    killed_args = [
-        *common,
-        "experiment_name=killed",
-        "+callbacks.kill._target_=killer.KillAtStep",
-        "+callbacks.kill.step=24",
-        "+callbacks.kill.at=validation_start",
-        f"+callbacks.kill.marker={marker}",
-    ]
-    killed = run_cli(killed_args, cwd=tmp_path, env=env)
-    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
-    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "step_0000021.ckpt" in resumed.stdout + resumed.stderr  # mid-epoch, not the end of epoch 0
-
-    folders = {name: only_run(tmp_path / "outputs", name) for name in ("straight", "killed")}
-    expected, got = (load(folders[name] / "checkpoints" / "last.ckpt") for name in ("straight", "killed"))
+    kill = ["+callbacks.kill.step=24", "+callbacks.kill.at=validation_start"]
+    # mid-epoch, not the end of epoch 0
+    folders, expected, got = straight_then_killed_and_resumed(common, kill, "step_0000021.ckpt", tmp_path)
     assert got["global_step"] == expected["global_step"] == 36
     for name, tensor in expected["state_dict"].items():
         assert torch.equal(got["state_dict"][name], tensor), name
@@ -232,7 +242,6 @@ def test_a_killed_chat_sft_or_dpo_run_resumes_mid_epoch_to_identical_adapters(
 ):
     """LoRA chat fine-tuning or DPO (4 steps an epoch) killed at step 7, in the middle of epoch 1: resumed from its
     step-6 checkpoint, it ends with the adapters and step count of a run never killed."""
-    env = env_with_test_modules()
     common = [
         f"experiment={experiment}",
         "tuning=lora",
@@ -249,24 +258,9 @@ def test_a_killed_chat_sft_or_dpo_run_resumes_mid_epoch_to_identical_adapters(
         "callbacks=[last_checkpoint,step_checkpoints]",
         "callbacks.step_checkpoints.every_n_train_steps=2",
     ]
-    straight = run_cli([*common, "experiment_name=straight"], cwd=tmp_path, env=env)
-    assert straight.returncode == 0, straight.stderr[-3000:]
-    marker = tmp_path / "killed.marker"
-    killed_args = [
-        *common,
-        "experiment_name=killed",
-        "+callbacks.kill._target_=killer.KillAtStep",
-        "+callbacks.kill.step=7",
-        f"+callbacks.kill.marker={marker}",
-    ]
-    killed = run_cli(killed_args, cwd=tmp_path, env=env)
-    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
-    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "step_0000006.ckpt" in resumed.stdout + resumed.stderr  # mid-epoch 1
-
-    expected, got = (
-        load(only_run(tmp_path / "outputs", n) / "checkpoints" / "last.ckpt") for n in ("straight", "killed")
+    # mid-epoch 1
+    _, expected, got = straight_then_killed_and_resumed(
+        common, ["+callbacks.kill.step=7"], "step_0000006.ckpt", tmp_path
     )
     assert got["global_step"] == expected["global_step"] == 12
     assert expected["state_dict"] and all("lora_" in name for name in expected["state_dict"])
