@@ -55,8 +55,8 @@ class Judge:
 
         self.task = api.load_run(run)
         data = api.load_run_data(run)
-        data.setup()
-        self.tokenizer, self.max_length = data.tokenizer, data.max_length
+        # the run's tokenizer (the model's own), without setting up the data: that would tokenize every review
+        self.tokenizer, self.max_length = data.tokenizer_factory(), data.max_length
 
     @torch.no_grad()
     def positive(self, texts: list[str], batch: int = 64) -> list[float]:
