@@ -74,3 +74,19 @@ def test_lm_eval_runs_after_the_test_and_its_accuracy_is_the_models(tiny_llama, 
         scores = choice_logliks(module.net, tokenizer, context, [" negative", " positive"])
         right += int(scores.index(max(scores)) == doc["label"])
     assert accuracy == pytest.approx(right / 24)
+
+
+def test_an_lm_eval_callback_without_tasks_or_a_causal_lm_is_one_line():
+    from types import SimpleNamespace
+
+    from torch import nn
+
+    from genlab.callbacks import LMEvaluation
+
+    with pytest.raises(ConfigError, match=r"^callbacks.lm_eval: no tasks; name them in tasks=\[...\]"):
+        LMEvaluation(tasks=[], task_files=[])
+    callback = LMEvaluation(task_files=[str(TASK)])
+    with pytest.raises(
+        ConfigError, match="callbacks.lm_eval evaluates a Hugging Face causal LM: use it with model=hf_causal"
+    ):
+        callback.setup(None, SimpleNamespace(net=nn.Linear(2, 2)), "test")

@@ -333,3 +333,20 @@ def test_pairs_from_a_datasets_dataset_keep_its_splits_and_draw_the_missing_one(
     assert {p[0] for p in pairs["val"] + pairs["train"]} == {f"Q{i}?" for i in range(24)}
     with pytest.raises(ConfigError, match="data.paths or data.source: give one of them"):
         PreferenceDataModule(lambda: None, paths=[str(tmp_path / "train.jsonl")], source=module.source).pairs()
+
+
+def test_settings_that_make_no_preference_loss_are_one_line(tiny_llama):
+    from transformers import AutoModelForCausalLM
+
+    net = AutoModelForCausalLM.from_pretrained(str(tiny_llama))
+    with pytest.raises(ConfigError, match=r"^task.loss=kto: not a preference loss; use one of dpo, ipo, simpo, orpo$"):
+        PreferenceTuning(net, optimizer=torch.optim.AdamW, loss="kto")
+    with pytest.raises(ConfigError, match=r"^task.beta=0.0: must be above 0$"):
+        PreferenceTuning(net, optimizer=torch.optim.AdamW, beta=0.0)
+
+
+def test_a_template_that_renders_the_prompt_differently_before_a_reply_is_one_line(tiny_llama, preference_file):
+    # the number of messages first: the prompt alone says 1, the prompt with its reply 2
+    counting = "{{ messages | length }}{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}"
+    with pytest.raises(DataError, match="data.chat_template: the template renders the prompt differently"):
+        datamodule(tiny_llama, preference_file, chat_template=counting)
