@@ -54,6 +54,12 @@ def tiny_llama(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture
+def model_source(tiny_llama, tiny_bert_zip) -> dict[str, list[str]]:
+    """The overrides that point the Hugging Face families at the tiny local models."""
+    return {"hf_causal": [f"model.name_or_path={tiny_llama}"], "hf_seqcls": [f"model.name_or_path={tiny_bert_zip}"]}
+
+
 @pytest.fixture(scope="session")
 def tiny_bert_zip(tmp_path_factory) -> Path:
     """A tiny BERT sequence classifier and its tokenizer, saved and zipped (the layout of a model shipped in a

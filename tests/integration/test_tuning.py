@@ -70,11 +70,6 @@ FAMILIES = {
 }
 
 
-@pytest.fixture
-def model_source(tiny_llama, tiny_bert_zip):
-    return {"hf_causal": [f"model.name_or_path={tiny_llama}"], "hf_seqcls": [f"model.name_or_path={tiny_bert_zip}"]}
-
-
 def overrides_for(family: str, tuning: str, model_source: dict) -> list[str]:
     return [*FAMILIES[family], *model_source.get(family, []), f"tuning={tuning}", *LIMITS]
 

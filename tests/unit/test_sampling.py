@@ -100,3 +100,44 @@ def test_bad_settings_are_refused():
         GenerationSettings(temperature=0)
     with pytest.raises(ConfigError, match="no prompts: set generation.prompts"):
         GenerationSettings(prompts=[]).all_prompts()
+
+
+def test_the_key_value_cache_gives_the_outputs_of_recomputing_the_sequence():
+    """Left-padded rows, sampling, an eos that finishes one row early, and more tokens than max_len (the window
+    slides and the cache is dropped): the cached path's logits and tokens are those of the uncached one."""
+    torch.manual_seed(0)
+    model = TransformerLM(30, max_len=16, embed_dim=16, num_heads=2, ff_dim=32, num_layers=2, dropout=0.0).eval()
+    batch = torch.tensor([[0, 0, 5, 6], [7, 8, 9, 10]])
+    mask = torch.tensor([[0, 0, 1, 1], [1, 1, 1, 1]])
+    settings = GenerationSettings(max_new_tokens=24, top_k=None, top_p=None, temperature=1.5)
+
+    def sample(cached: bool):
+        seen: list[torch.Tensor] = []
+
+        def fn(ids, attention_mask, cache=None):
+            logits = model(ids, attention_mask, cache)
+            seen.append(logits[:, -1])
+            return logits
+
+        g = torch.Generator().manual_seed(3)
+        tokens = generate(fn, batch, mask, settings, 4, 0, 16, g, cached=cached)
+        return tokens, seen
+
+    (cached, cached_logits), (recomputed, recomputed_logits) = sample(True), sample(False)
+    assert cached.tolist() == recomputed.tolist()
+    assert batch.shape[1] + cached.shape[1] > 16  # past max_len: the window slid, the cache was dropped
+    torch.testing.assert_close(torch.stack(cached_logits), torch.stack(recomputed_logits), atol=1e-5, rtol=1e-5)
+
+
+def test_a_cached_forward_feeds_only_the_new_tokens():
+    from genlab.nets.transformer import KeyValueCache
+
+    torch.manual_seed(0)
+    model = TransformerLM(30, max_len=16, embed_dim=16, num_heads=2, ff_dim=32, num_layers=2, dropout=0.0).eval()
+    ids = torch.tensor([[0, 3, 4, 5, 6, 7]])
+    mask = torch.tensor([[0, 1, 1, 1, 1, 1]])
+    cache = KeyValueCache()
+    first = model(ids[:, :4], mask[:, :4], cache)
+    rest = model(ids[:, 4:], mask, cache)
+    assert cache.length == 6 and rest.shape[1] == 2
+    torch.testing.assert_close(torch.cat([first, rest], dim=1), model(ids, mask), atol=1e-5, rtol=1e-5)

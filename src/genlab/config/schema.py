@@ -40,6 +40,9 @@ class RunSchema:
     monitor_mode: str = "max"
     # the final metric a run returns to a sweep (Optuna optimizes it); null: monitor
     optimized_metric: Optional[str] = None
+    # torch.compile the task's net (genlab.core.speed.compile_net); compile_mode: default, reduce-overhead, max-autotune
+    compile: bool = False
+    compile_mode: Optional[str] = None
     # Each group is validated against the signature of the class its _target_ names (genlab.config.validate).
     model: Any = MISSING
     data: Any = MISSING

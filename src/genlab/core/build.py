@@ -16,8 +16,17 @@ from torch import nn
 from genlab.callbacks import RedactSecrets, RNGStateCallback
 from genlab.config.secrets import redact, secret_values
 from genlab.core.context import Experiment, RunContext, process_rank
-from genlab.core.protocols import Schedule, ShapedData, ShapeDeclaringTask, Tuning, require, require_instance
+from genlab.core.protocols import (
+    NetTask,
+    Schedule,
+    ShapedData,
+    ShapeDeclaringTask,
+    Tuning,
+    require,
+    require_instance,
+)
 from genlab.core.run_folder import wandb_run_id
+from genlab.core.speed import compile_net, resolve_precision
 from genlab.errors import ConfigError, GenlabError
 from genlab.generation.predict import check_generation
 from genlab.integrations.wandb import set_aside_empty_logs
@@ -52,6 +61,9 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
     module = instantiate_section(cfg.task, "task", net=net, **schedule.task_arguments())
     require_instance(module, L.LightningModule, "task")
     check_shapes(module, datamodule, ctx.choices.get("model", "model"))
+    if cfg.get("compile"):
+        require(module, NetTask, "task", "compile=true")
+        compile_net(module.net, cfg.get("compile_mode"), cfg.paths.cache_dir)
     generation = instantiate_section(cfg.generation, "generation") if cfg.get("generation") else None
     check_generation(
         module, datamodule, generation, predict_after_training=bool(cfg.get("predict") and cfg.get("train"))
@@ -64,8 +76,15 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
     if not loggers:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    accelerator = cfg.trainer.get("accelerator", "auto")
+    precision = resolve_precision(cfg.trainer.get("precision"), accelerator)
     trainer = instantiate_section(
-        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, **schedule.trainer_arguments()
+        cfg.trainer,
+        "trainer",
+        callbacks=callbacks,
+        logger=loggers or False,
+        precision=precision,
+        **schedule.trainer_arguments(),
     )
     return Experiment(datamodule, module, trainer, tuning, generation, make_net)
 

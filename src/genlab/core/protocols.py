@@ -86,6 +86,13 @@ class TextLengthData(CurriculumData, Protocol):
 
 
 @runtime_checkable
+class NetTask(Protocol):
+    """A task that trains one network, held as ``net`` (what compile=true compiles)."""
+
+    net: nn.Module
+
+
+@runtime_checkable
 class ShapeDeclaringTask(Protocol):
     """A task whose output per example is not one score per class: it says what it is (None: nothing to check)."""
 

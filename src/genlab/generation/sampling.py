@@ -1,12 +1,20 @@
 """Autoregressive sampling for genlab's own language models, with the knobs of Hugging Face's ``generate``."""
 
-from collections.abc import Callable
+from typing import Protocol
 
 import torch
 
 from genlab.generation.settings import GenerationSettings
+from genlab.nets.transformer import KeyValueCache
 
-LogitsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+class LogitsFn(Protocol):
+    """A language model's next-token logits for ``input_ids`` given the whole sequence's ``attention_mask``; with a
+    ``cache``, ``input_ids`` are the tokens not yet in it (a net that keeps no cache is never given one)."""
+
+    def __call__(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cache: KeyValueCache | None = None
+    ) -> torch.Tensor: ...
 
 
 def banned_by_ngrams(sequence: list[int], n: int) -> set[int]:
@@ -40,14 +48,27 @@ def generate(
     pad_id: int,
     max_context: int,
     generator: torch.Generator | None = None,
+    cached: bool = False,
 ) -> torch.Tensor:
-    """New tokens for each (left-padded) prompt row: [batch, new tokens], padded with pad_id after eos."""
+    """New tokens for each (left-padded) prompt row: [batch, new tokens], padded with pad_id after eos.
+
+    ``cached``: the net keeps a :class:`KeyValueCache`, so each step feeds it only the new token. Once the sequence
+    outgrows ``max_context`` the window slides and every position moves, so from there each step recomputes the
+    window, as the uncached path does throughout.
+    """
     ids, mask = input_ids, attention_mask
     steps = settings.new_tokens(int(attention_mask.sum(dim=1).max()))
     finished = torch.zeros(len(ids), dtype=torch.bool, device=ids.device)
+    cache = KeyValueCache() if cached else None
     new = []
     for _ in range(steps):
-        logits = logits_fn(ids[:, -max_context:], mask[:, -max_context:])[:, -1, :].float()
+        if cache is not None and ids.shape[1] > max_context:
+            cache = None
+        if cache is None:
+            logits = logits_fn(ids[:, -max_context:], mask[:, -max_context:])
+        else:
+            logits = logits_fn(ids[:, cache.length :], mask, cache)
+        logits = logits[:, -1, :].float()
         if settings.no_repeat_ngram_size:
             for row in range(len(ids)):
                 history = ids[row][mask[row].bool()].tolist()

@@ -21,6 +21,8 @@ class GenerationSettings:
     seed: int = 0
     batch_size: int = 8
     every_n_epochs: int = 1
+    # keep each layer's keys and values so a new token costs one position's work (false: recompute the sequence)
+    use_cache: bool = True
     # prompts as a user's turn, rendered with the tokenizer's chat template; the reply without the template
     chat: bool = False
 

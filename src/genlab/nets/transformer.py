@@ -1,10 +1,35 @@
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from genlab.nets.sequence import image_to_sequence, sequence_feature_size
+
+
+@dataclass
+class KeyValueCache:
+    """The keys and values each attention layer has computed so far, so that generation feeds only the new
+    tokens through the net instead of the whole sequence again. One entry per layer, [batch, heads, tokens, dim]."""
+
+    keys: list[torch.Tensor] = field(default_factory=list)
+    values: list[torch.Tensor] = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        """Tokens cached so far (0 before the first forward)."""
+        return self.keys[0].shape[2] if self.keys else 0
+
+    def extend(self, layer: int, keys: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append a layer's new keys and values; returns all of that layer's keys and values."""
+        if layer == len(self.keys):
+            self.keys.append(keys)
+            self.values.append(values)
+        else:
+            self.keys[layer] = torch.cat([self.keys[layer], keys], dim=2)
+            self.values[layer] = torch.cat([self.values[layer], values], dim=2)
+        return self.keys[layer], self.values[layer]
 
 
 class SelfAttention(nn.Module):
@@ -21,17 +46,27 @@ class SelfAttention(nn.Module):
         self.v_proj = nn.Linear(embed_dim, embed_dim)
         self.o_proj = nn.Linear(embed_dim, embed_dim)
 
-    def forward(self, x: torch.Tensor, blocked: torch.Tensor | None = None) -> torch.Tensor:
-        """``blocked``: True where a query may not attend to a key, broadcastable to [batch, heads, query, key]."""
+    def forward(
+        self,
+        x: torch.Tensor,
+        blocked: torch.Tensor | None = None,
+        cache: KeyValueCache | None = None,
+        layer: int = 0,
+    ) -> torch.Tensor:
+        """``blocked``: True where a query may not attend to a key, broadcastable to [batch, heads, query, key].
+        With a ``cache``, ``x`` holds the new tokens only and attends to the cached ones of ``layer`` as well."""
         b, t, d = x.shape
 
         def heads(proj: nn.Linear) -> torch.Tensor:
             return proj(x).view(b, t, self.num_heads, d // self.num_heads).transpose(1, 2)
 
+        keys, values = heads(self.k_proj), heads(self.v_proj)
+        if cache is not None:
+            keys, values = cache.extend(layer, keys, values)
         attended = F.scaled_dot_product_attention(
             heads(self.q_proj),
-            heads(self.k_proj),
-            heads(self.v_proj),
+            keys,
+            values,
             attn_mask=None if blocked is None else ~blocked,
             dropout_p=self.dropout if self.training else 0.0,
         )
@@ -54,8 +89,14 @@ class TransformerBlock(nn.Module):
             nn.Dropout(dropout),
         )
 
-    def forward(self, x: torch.Tensor, blocked: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.norm1(x + self.attention(x, blocked))
+    def forward(
+        self,
+        x: torch.Tensor,
+        blocked: torch.Tensor | None = None,
+        cache: KeyValueCache | None = None,
+        layer: int = 0,
+    ) -> torch.Tensor:
+        x = self.norm1(x + self.attention(x, blocked, cache, layer))
         return self.norm2(x + self.ff(x))
 
 

@@ -1,7 +1,7 @@
 import torch
 from torch import nn
 
-from genlab.nets.transformer import TransformerBlock
+from genlab.nets.transformer import KeyValueCache, TransformerBlock
 
 
 class TransformerLM(nn.Module):
@@ -10,6 +10,9 @@ class TransformerLM(nn.Module):
 
     ``attention_mask`` (1 = token, 0 = padding) lets left-padded prompts of different lengths share a batch:
     positions count real tokens only, and padding is never attended to.
+
+    Generation passes a :class:`KeyValueCache`: ``input_ids`` are then the tokens not yet cached, while
+    ``attention_mask`` covers the whole sequence (cached and new), so each new token costs one position's work.
     """
 
     def __init__(
@@ -36,20 +39,28 @@ class TransformerLM(nn.Module):
         nn.init.normal_(self.tokens.weight, std=0.02)
         nn.init.normal_(self.positions.weight, std=0.02)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        length = input_ids.shape[1]
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        cache: KeyValueCache | None = None,
+    ) -> torch.Tensor:
+        past = cache.length if cache is not None else 0
+        new, length = input_ids.shape[1], past + input_ids.shape[1]
         if length > self.max_len:
             raise ValueError(f"sequence of {length} tokens is longer than max_len={self.max_len}")
-        # True = may not attend: the future, and (with a mask) padding keys.
-        blocked = torch.triu(torch.ones(length, length, dtype=torch.bool, device=input_ids.device), diagonal=1)
+        device = input_ids.device
+        # True = may not attend: the future, and (with a mask) padding keys. Rows are the new tokens' positions.
+        blocked = torch.triu(torch.ones(new, length, dtype=torch.bool, device=device), diagonal=past + 1)
         if attention_mask is None:
-            positions = torch.arange(length, device=input_ids.device).unsqueeze(0)
+            positions = torch.arange(past, length, device=device).unsqueeze(0)
         else:
-            positions = (attention_mask.long().cumsum(dim=1) - 1).clamp(min=0)
+            positions = (attention_mask.long().cumsum(dim=1) - 1).clamp(min=0)[:, past:]
             blocked = blocked.unsqueeze(0) | (attention_mask == 0).unsqueeze(1)
             # A padding position would have no key left and turn NaN: let every position see itself.
-            blocked = (blocked & ~torch.eye(length, dtype=torch.bool, device=input_ids.device)).unsqueeze(1)
+            itself = torch.arange(length, device=device) == torch.arange(past, length, device=device).unsqueeze(1)
+            blocked = (blocked & ~itself).unsqueeze(1)
         h = self.dropout(self.tokens(input_ids) + self.positions(positions))
-        for block in self.blocks:
-            h = block(h, blocked)
+        for layer, block in enumerate(self.blocks):
+            h = block(h, blocked, cache, layer)
         return self.head(self.norm(h))

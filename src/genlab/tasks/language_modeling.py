@@ -8,6 +8,7 @@ from torchmetrics import MeanMetric
 from genlab.core.protocols import PretrainedLM
 from genlab.generation.sampling import generate
 from genlab.generation.settings import GenerationSettings
+from genlab.nets.transformer import KeyValueCache
 from genlab.nets.transformer_lm import TransformerLM
 from genlab.tasks.optim import OptimizerFactory, SchedulerFactory
 from genlab.tasks.staged import StagedTask
@@ -40,9 +41,16 @@ class LanguageModeling(StagedTask):
     def is_pretrained_lm(self) -> bool:
         return isinstance(self.net, PretrainedLM)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        cache: KeyValueCache | None = None,
+    ) -> torch.Tensor:
         if self.is_pretrained_lm:
             return self.net(input_ids=input_ids, attention_mask=attention_mask).logits
+        if cache is not None:
+            return self.net(input_ids, attention_mask, cache)
         return self.net(input_ids, attention_mask)
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
@@ -90,16 +98,16 @@ class LanguageModeling(StagedTask):
                     no_repeat_ngram_size=settings.no_repeat_ngram_size or None,
                     pad_token_id=pad_id,
                     eos_token_id=eos_id,
+                    use_cache=settings.use_cache,
                 )
                 return out[:, length:]
             generator = torch.Generator(device=self.device).manual_seed(settings.seed)
-            # genlab's TransformerLM has a longest context; another own net is given the whole sequence
-            max_context = (
-                self.net.max_len
-                if isinstance(self.net, TransformerLM)
-                else input_ids.shape[1] + settings.max_new_tokens
-            )
-            return generate(self, input_ids, attention_mask, settings, eos_id, pad_id, max_context, generator)
+            # genlab's TransformerLM has a longest context and keeps a cache; another own net is given the whole
+            # sequence at every step
+            own_lm = self.net if isinstance(self.net, TransformerLM) else None
+            max_context = own_lm.max_len if own_lm else input_ids.shape[1] + settings.max_new_tokens
+            cached = own_lm is not None and settings.use_cache
+            return generate(self, input_ids, attention_mask, settings, eos_id, pad_id, max_context, generator, cached)
 
     def predict_step(self, batch: dict, batch_idx: int) -> dict:
         settings: GenerationSettings = batch["settings"]

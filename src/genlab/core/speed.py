@@ -1,0 +1,45 @@
+"""How fast a run computes: the numeric precision ``trainer.precision=auto`` picks, and ``compile=true``."""
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+log = logging.getLogger("genlab")
+
+AUTO = "auto"
+
+
+def native_bf16(accelerator: str) -> str | None:
+    """What computes bf16 natively on the device the trainer will use (e.g. "AVX512-BF16"), or None."""
+    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == AUTO and torch.cuda.is_available())
+    if on_gpu:
+        return "this GPU" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
+    if accelerator not in ("cpu", AUTO):
+        return None  # mps, xla, ...: leave the choice to the user
+    capabilities = torch.cpu.get_capabilities()
+    found = [name for key, name in (("amx_bf16", "AMX-BF16"), ("avx512_bf16", "AVX512-BF16")) if capabilities.get(key)]
+    return f"this CPU's {'/'.join(found)}" if found else None
+
+
+def resolve_precision(precision: str | int | None, accelerator: str) -> str | int | None:
+    """``auto``: bf16 autocast (``bf16-mixed``) where the device computes bf16 natively, full fp32 elsewhere,
+    where bf16 would be emulated and slower than fp32. Any other value is the user's and passes through."""
+    if precision != AUTO:
+        return precision
+    unit = native_bf16(str(accelerator))
+    if unit:
+        log.info("trainer.precision=auto: bf16-mixed (bf16 is native on %s)", unit)
+        return "bf16-mixed"
+    log.info("trainer.precision=auto: 32-true (no native bf16 on this %s)", "device" if accelerator != "cpu" else "CPU")
+    return "32-true"
+
+
+def compile_net(net: nn.Module, mode: str | None, cache_dir: str | Path) -> None:
+    """``torch.compile`` the net in place: its state-dict keys stay those of the eager net, so checkpoints,
+    adapters and resume work as without compiling. Inductor keeps its compiled kernels and graphs under
+    ``cache_dir`` (unless TORCHINDUCTOR_CACHE_DIR says elsewhere), so the next run of the same net reuses them."""
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(cache_dir) / "torch_compile"))
+    net.compile(mode=mode)
