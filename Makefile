@@ -59,7 +59,7 @@ acceptance: setup $(AEON)
 	bash scripts/acceptance.sh
 
 bench: setup
-	$(BIN)/python scripts/bench_epoch.py
+	$(BIN)/python scripts/bench_all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) outputs multirun

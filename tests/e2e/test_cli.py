@@ -4,8 +4,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from helpers import run_cli
+from helpers import REPO, run_cli
 
 HEAVY = ("torch", "lightning", "transformers", "peft", "diffusers", "librosa", "bitsandbytes", "wandb", "optuna")
 IMPORTS_AFTER = """
@@ -44,3 +45,13 @@ def test_multirun_gives_each_job_its_own_folder(tmp_path):
         assert f"model={model}" in overrides
         assert (sweep / job / "metrics.json").exists()
         assert (sweep / job / "config_resolved.yaml").exists()
+
+
+def test_the_gpu_check_composes_its_runs_and_refuses_to_run_without_a_gpu():
+    """scripts/gpu_check.sh is run by hand on a lent GPU machine: CI keeps its configs composing."""
+    plan = subprocess.run(["bash", "scripts/gpu_check.sh", "--dry-run"], capture_output=True, text=True, cwd=REPO)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    assert plan.stdout.count("composes: genlab-train") == 3
+    if not torch.cuda.is_available():
+        refused = subprocess.run(["bash", "scripts/gpu_check.sh"], capture_output=True, text=True, cwd=REPO)
+        assert refused.returncode == 1 and "no CUDA GPU here" in refused.stderr

@@ -139,3 +139,13 @@ def test_an_optuna_study_of_ddp_trials_prunes_on_every_rank(tmp_path):
     states = {row.split(",")[3]: row.split(",")[1] for row in (study / "trials.csv").read_text().splitlines()[1:]}
     assert states == {"1e-07": "PRUNED", "0.005": "COMPLETE"}
     assert (result.stdout + result.stderr).count("MEMBER: 2/2") == 2
+
+
+@pytest.mark.gpu
+def test_ddp_trains_with_nccl_on_every_visible_gpu(tmp_path):
+    result = run_cli([*COMMON, "trainer=ddp", "trainer.accelerator=gpu", "trainer.devices=-1"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert "distributed_backend=nccl" in output
+    assert f"MEMBER: 1/{torch.cuda.device_count()}" in output
+    assert json.loads((only_run_folder(tmp_path) / "metrics.json").read_text())["test/acc"] > 0.5

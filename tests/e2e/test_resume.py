@@ -60,6 +60,29 @@ def straight_then_killed_and_resumed(
     return folders, expected, got
 
 
+@pytest.mark.gpu
+def test_a_killed_gpu_run_resumes_to_identical_weights(tmp_path, monkeypatch):
+    """As the mid-epoch test below, on CUDA in bf16-mixed with deterministic kernels (which cuBLAS allows only
+    with its workspace setting)."""
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    common = [
+        *COMMON,
+        "model=cnn",
+        "trainer=gpu",
+        "trainer.deterministic=true",
+        "logger=csv",
+        "trainer.limit_train_batches=0.3",
+        "trainer.num_sanity_val_steps=0",
+        "callbacks=[last_checkpoint,step_checkpoints]",
+        "callbacks.step_checkpoints.every_n_train_steps=3",
+    ]
+    kill = ["+callbacks.kill.step=24", "+callbacks.kill.at=validation_start"]
+    _, expected, got = straight_then_killed_and_resumed(common, kill, "step_0000021.ckpt", tmp_path)
+    assert got["global_step"] == expected["global_step"] == 36
+    for name, tensor in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], tensor), name
+
+
 def test_killed_run_resumes_to_identical_weights(tmp_path):
     env = env_with_test_modules()
     straight = run_cli([*COMMON, "experiment_name=straight"], cwd=tmp_path, env=env)

@@ -97,3 +97,15 @@ def test_image_sizes_the_pipeline_cannot_make_are_named(tiny_sd_pipeline, run_di
         api.run([*SD, f"model.name_or_path={tiny_sd_pipeline}", "generation.height=20", "logger=none"], run_dir)
     with pytest.raises(ConfigError, match=r"generation.width=0: out of range; it must be a whole number >= 1"):
         api.run([*SD, f"model.name_or_path={tiny_sd_pipeline}", "generation.width=0", "logger=none"], run_dir)
+
+
+@pytest.mark.gpu
+def test_the_tiny_pipeline_generates_in_fp16_on_the_gpu(tiny_sd_pipeline, run_dir):
+    import torch
+
+    overrides = [*SD, f"model.name_or_path={tiny_sd_pipeline}", "generation.prompts=[cat]", "logger=none"]
+    exp = api.build(api.compose([*overrides, "trainer=gpu"], run_dir))
+    assert {p.dtype for p in exp.module.net.parameters()} == {torch.float16}  # model.dtype=auto on CUDA
+    api.run([*overrides, "trainer=gpu"], run_dir)
+    (picture,) = images_of(run_dir)
+    assert picture.std() > 0  # fp16 overflow would give a flat (NaN) image
