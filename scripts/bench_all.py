@@ -43,6 +43,7 @@ class Pair:
     b: list[str]  # ... and of genlab / the faster way
     goal: str = ""
     results: list[tuple[dict, dict]] = field(default_factory=list)
+    failure: str | None = None  # a side that failed: the pair is left out of later rounds and shown as failed
 
 
 def smollm2_folder() -> str:
@@ -170,7 +171,7 @@ def run_side(argv: list[str], seed: int, env: dict) -> dict:
     _, status, usage = os.wait4(child.pid, 0)
     lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
     if status or not lines:
-        sys.exit(f"bench_workers.py {' '.join(argv)} failed:\n{output[-3000:]}")
+        raise RuntimeError(f"bench_workers.py {' '.join(argv)} failed:\n{output[-3000:]}")
     return {**json.loads(lines[-1][len("RESULT ") :]), "peak_gib": usage.ru_maxrss / 2**20}
 
 
@@ -340,9 +341,14 @@ def main() -> None:
         # compiled kernels go to a fresh cache: round 1 measures a cold compile, later rounds a warm one
         env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache, "WANDB_MODE": "offline"}
         for round_ in range(args.rounds):
-            for pair in todo:
-                a = run_side(pair.a, round_, env)
-                b = run_side(pair.b, round_, env)
+            for pair in (p for p in todo if p.failure is None):
+                try:
+                    a = run_side(pair.a, round_, env)
+                    b = run_side(pair.b, round_, env)
+                except RuntimeError as e:
+                    pair.failure = str(e)
+                    print(e, file=sys.stderr, flush=True)
+                    continue
                 pair.results.append((a, b))
                 print(f"round {round_ + 1}/{args.rounds} {pair.group}: {pair.name} done", flush=True)
     load_after = os.getloadavg()
@@ -352,7 +358,10 @@ def main() -> None:
         f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
         f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}.\n"
     )
-    section = header + "\n" + tables(todo, args.rounds)
+    failed = [f"- {p.group}: {p.name} failed: {p.failure.splitlines()[-1]}" for p in todo if p.failure]
+    section = header + "\n" + tables([p for p in todo if p.results and not p.failure], args.rounds)
+    if failed:
+        section += "\n" + "\n".join(failed) + "\n"
     print("\n" + section)
     if not args.no_write:
         write(section)

@@ -266,7 +266,8 @@ def peft_side(args, overrides: list[str], folder: Path) -> dict:
     )
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
-    optimizer = instantiate(cfg.task.optimizer)([p for p in model.parameters() if p.requires_grad])
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = instantiate(cfg.task.optimizer)(trainable)
     model.train()
     clock = StepClock()
     clock.count_tokens(model.get_base_model())
@@ -274,7 +275,7 @@ def peft_side(args, overrides: list[str], folder: Path) -> dict:
         optimizer.zero_grad()
         logits = model(input_ids=inputs).logits
         F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten()).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.trainer.gradient_clip_val)
+        torch.nn.utils.clip_grad_norm_(trainable, cfg.trainer.gradient_clip_val)
         optimizer.step()
         clock.tick()
         if step == args.warmup + args.steps:
