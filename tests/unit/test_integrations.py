@@ -108,3 +108,47 @@ def test_datasets_internals():
     # the fingerprint follows the data and every transform: what genlab keys its caches by
     assert fingerprint_of(rows) == fingerprint_of(Dataset.from_dict({"a": [1, 2, 3]}))
     assert fingerprint_of(rows) != fingerprint_of(rows.select([0, 2])) != fingerprint_of(Dataset.from_dict({"a": [1]}))
+
+
+def test_lightning_refuses_to_clip_for_fused_optimizers_in_bf16_and_genlab_plugin_clips():
+    """Lightning-AI/pytorch-lightning#21435: when Lightning stops refusing, genlab's plugin can go."""
+    import lightning as L
+    import pytest
+    import torch
+    from lightning.pytorch.plugins.precision import MixedPrecision
+
+    from genlab.integrations.lightning_precision import BF16MixedPrecision
+
+    class Tiny(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.layer = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, batch_idx):
+            return self.layer(batch[0]).pow(2).mean() * 1e3  # gradients far above the clip value
+
+        def configure_optimizers(self):
+            return NormRecordingAdamW(self.parameters(), lr=0.1, fused=True)
+
+    norms = []
+
+    class NormRecordingAdamW(torch.optim.AdamW):
+        def step(self, closure=None):
+            loss = closure() if closure is not None else None  # Lightning clips after the closure
+            norms.append(float(torch.cat([p.grad.flatten() for p in self.param_groups[0]["params"]]).norm()))
+            super().step()
+            return loss
+
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(8, 4)), batch_size=4)
+    settings = dict(max_steps=2, gradient_clip_val=0.5, logger=False, enable_checkpointing=False, accelerator="cpu")
+    with pytest.raises(RuntimeError, match="does not allow for gradient clipping"):
+        L.Trainer(plugins=[MixedPrecision("bf16-mixed", "cpu")], **settings).fit(Tiny(), data)
+    norms.clear()
+    L.Trainer(plugins=[BF16MixedPrecision("cpu")], **settings).fit(Tiny(), data)
+    assert len(norms) == 2 and max(norms) <= 0.5 + 1e-4
+    assert list(inspect.signature(L.pytorch.plugins.precision.Precision.clip_gradients).parameters) == [
+        "self",
+        "optimizer",
+        "clip_val",
+        "gradient_clip_algorithm",
+    ]

@@ -26,9 +26,10 @@ from genlab.core.protocols import (
     require_instance,
 )
 from genlab.core.run_folder import wandb_run_id
-from genlab.core.speed import compile_net, resolve_precision
+from genlab.core.speed import autocast_device, compile_net, resolve_precision
 from genlab.errors import ConfigError, GenlabError
 from genlab.generation.predict import check_generation
+from genlab.integrations.lightning_precision import bf16_plugin
 from genlab.integrations.wandb import set_aside_empty_logs
 
 
@@ -76,17 +77,31 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
     if not loggers:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
-    accelerator = cfg.trainer.get("accelerator", "auto")
-    precision = resolve_precision(cfg.trainer.get("precision"), accelerator)
     trainer = instantiate_section(
         cfg.trainer,
         "trainer",
         callbacks=callbacks,
         logger=loggers or False,
-        precision=precision,
+        **precision_arguments(cfg.trainer),
         **schedule.trainer_arguments(),
     )
     return Experiment(datamodule, module, trainer, tuning, generation, make_net)
+
+
+def precision_arguments(trainer: DictConfig) -> dict[str, Any]:
+    """``precision`` for the Trainer (``auto`` resolved), or for bf16-mixed genlab's plugin among ``plugins``."""
+    accelerator = str(trainer.get("accelerator", "auto"))
+    precision = resolve_precision(trainer.get("precision"), accelerator)
+    if precision != "bf16-mixed":
+        return {"precision": precision}
+    strategy = trainer.get("strategy")
+    plugin = bf16_plugin(
+        autocast_device(accelerator), get_class(strategy._target_) if isinstance(strategy, DictConfig) else strategy
+    )
+    if plugin is None:
+        return {"precision": precision}
+    plugins = [instantiate_section(node, "trainer.plugins") for node in trainer.get("plugins") or []]
+    return {"precision": None, "plugins": [*plugins, plugin]}
 
 
 def build_callback(name: str, node: DictConfig) -> L.Callback:

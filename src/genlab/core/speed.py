@@ -12,28 +12,41 @@ log = logging.getLogger("genlab")
 AUTO = "auto"
 
 
+def runs_on_gpu(accelerator: str) -> bool:
+    return accelerator in ("gpu", "cuda") or (accelerator == AUTO and torch.cuda.is_available())
+
+
 def native_bf16(accelerator: str) -> str | None:
-    """What computes bf16 natively on the device the trainer will use (e.g. "AVX512-BF16"), or None."""
-    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == AUTO and torch.cuda.is_available())
-    if on_gpu:
+    """What computes bf16 natively where the trainer will run (e.g. "this CPU's AVX512-BF16"), or None."""
+    if runs_on_gpu(accelerator):
         return "this GPU" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
     if accelerator not in ("cpu", AUTO):
-        return None  # mps, xla, ...: leave the choice to the user
+        return None  # mps, xla, ...: no claim either way
     capabilities = torch.cpu.get_capabilities()
     found = [name for key, name in (("amx_bf16", "AMX-BF16"), ("avx512_bf16", "AVX512-BF16")) if capabilities.get(key)]
     return f"this CPU's {'/'.join(found)}" if found else None
 
 
+def autocast_device(accelerator: str) -> str:
+    """The device type autocast runs on for a trainer's ``accelerator``."""
+    if runs_on_gpu(accelerator):
+        return "cuda"
+    if accelerator == "mps" or (accelerator == AUTO and torch.backends.mps.is_available()):
+        return "mps"
+    return "cpu"
+
+
 def resolve_precision(precision: str | int | None, accelerator: str) -> str | int | None:
-    """``auto``: bf16 autocast (``bf16-mixed``) where the device computes bf16 natively, full fp32 elsewhere,
-    where bf16 would be emulated and slower than fp32. Any other value is the user's and passes through."""
+    """``auto``: bf16 autocast (``bf16-mixed``) where the device computes bf16 natively, full fp32 elsewhere
+    (where bf16 would be emulated, slower than fp32). Any other value is the user's and passes through."""
     if precision != AUTO:
         return precision
     unit = native_bf16(str(accelerator))
     if unit:
         log.info("trainer.precision=auto: bf16-mixed (bf16 is native on %s)", unit)
         return "bf16-mixed"
-    log.info("trainer.precision=auto: 32-true (no native bf16 on this %s)", "device" if accelerator != "cpu" else "CPU")
+    device = "GPU" if runs_on_gpu(str(accelerator)) else "CPU" if accelerator in ("cpu", AUTO) else "device"
+    log.info("trainer.precision=auto: 32-true (no native bf16 on this %s)", device)
     return "32-true"
 
 

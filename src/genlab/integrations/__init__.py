@@ -5,6 +5,8 @@ tests/unit/test_integrations.py fails loudly when an upgrade removes or changes 
 
 - ``lightning_launch``: extra DDP/FSDP ranks that run the Hydra job, not the whole command line again
   (Lightning's ``_SubprocessScriptLauncher`` and ``_hydra_subprocess_cmd``; FSDP2 set-up helpers).
+- ``lightning_precision``: bf16-mixed that clips gradients with fused optimizers (``Precision.clip_gradients``;
+  Lightning-AI/pytorch-lightning#21435).
 - ``lightning_csv_logger``: a CSV logger whose resumed run appends instead of deleting ``metrics.csv``.
 - ``wandb``: whether Lightning's WandbLogger has started its run (``WandbLogger._experiment``).
 - ``optuna_trials``: a running trial found by number from another process (``Study._storage``, ``_trial_id``).

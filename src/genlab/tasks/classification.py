@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MaxMetric, MeanMetric
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from genlab.tasks.confusion import ConfusionCounts, accuracy, macro_f1
 from genlab.tasks.optim import OptimizerFactory, SchedulerFactory
 from genlab.tasks.staged import StagedTask
 
@@ -32,10 +32,9 @@ class Classification(StagedTask):
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         for stage in _STAGES:
             setattr(self, f"{stage}_loss", MeanMetric())
-            setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
-            setattr(self, f"{stage}_f1", MulticlassF1Score(num_classes, average="macro"))
+            setattr(self, f"{stage}_confusion", ConfusionCounts(num_classes))
         self.val_acc_best = MaxMetric()
-        self.val_acc: MulticlassAccuracy  # set above, one per stage
+        self.val_confusion: ConfusionCounts  # set above, one per stage
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -50,8 +49,7 @@ class Classification(StagedTask):
         smoothing = self.hparams["label_smoothing"] if stage == "train" else 0.0
         loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
-        getattr(self, f"{stage}_acc").update(logits.detach(), y)
-        getattr(self, f"{stage}_f1").update(logits.detach(), y)
+        getattr(self, f"{stage}_confusion").update(logits.detach(), y)
         return loss, logits, y
 
     def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
@@ -59,13 +57,16 @@ class Classification(StagedTask):
         self.log_source_metrics(loss, dataloader_idx, len(y), acc=(logits.argmax(dim=-1) == y).float().mean())
 
     def _log_epoch(self, stage: str) -> None:
-        for name in ("loss", "acc", "f1"):
-            metric = getattr(self, f"{stage}_{name}")
-            self.log(f"{stage}/{name}", metric.compute(), prog_bar=True)
-            metric.reset()
+        loss, counts = getattr(self, f"{stage}_loss"), getattr(self, f"{stage}_confusion")
+        confusion = counts.compute()
+        self.log(f"{stage}/loss", loss.compute(), prog_bar=True)
+        self.log(f"{stage}/acc", accuracy(confusion), prog_bar=True)
+        self.log(f"{stage}/f1", macro_f1(confusion), prog_bar=True)
+        loss.reset()
+        counts.reset()
 
     def on_validation_epoch_end(self) -> None:
-        self.val_acc_best(self.val_acc.compute())
+        self.val_acc_best(accuracy(self.val_confusion.compute()))
         self._log_epoch("val")
         self.log("val/acc_best", self.val_acc_best.compute())
 
