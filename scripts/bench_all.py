@@ -189,10 +189,12 @@ def mean(values: list[float]) -> float:
     return statistics.fmean(values)
 
 
-def tables(done: list[Pair], rounds: int) -> str:
-    lines = []
+def tables(done: list[Pair]) -> dict[str, str]:
+    """A Markdown block per group measured."""
+    blocks: dict[str, list[str]] = {}
     groups = {p.group for p in done}
     if "step" in groups:
+        lines = blocks["step"] = []
         lines += [
             "**genlab's training step against a hand-written loop** (same net, data loader, optimizer, seed; genlab with",
             "its default callbacks, Rich progress bar and CSV logger; mean step time after the warm-up steps)",
@@ -206,6 +208,7 @@ def tables(done: list[Pair], rounds: int) -> str:
             lines.append(f"| {p.name} | {plain:.2f} | {other:.2f} | {lo:.3f} | **{med:.3f}** | {p.goal} |")
         lines.append("")
     if "bf16" in groups:
+        lines = blocks["bf16"] = []
         lines += [
             "**bf16-mixed against fp32** (genlab, `trainer.precision`; seed = round; the metric after the steps run)",
             "",
@@ -222,6 +225,7 @@ def tables(done: list[Pair], rounds: int) -> str:
             )
         lines.append("")
     if "compile" in groups:
+        lines = blocks["compile"] = []
         lines += [
             "**compile=true against eager** (genlab; first step = time from the start of fit to the end of step 1: round 1",
             "with an empty kernel cache, later rounds reuse it)",
@@ -240,6 +244,7 @@ def tables(done: list[Pair], rounds: int) -> str:
             )
         lines.append("")
     if "kv_cache" in groups:
+        lines = blocks["kv_cache"] = []
         lines += [
             "**Key-value cache in genlab's TransformerLM sampler** (fortunes_lm size, 1024-token context, 8 prompts of 16",
             "tokens, greedy; tokens/s)",
@@ -253,6 +258,7 @@ def tables(done: list[Pair], rounds: int) -> str:
             lines.append(f"| {p.name} | {without:.0f} | {with_:.0f} | {lo:.2f} | **{med:.2f}** |")
         lines.append("")
     if "reference" in groups:
+        lines = blocks["reference"] = []
         lines += [
             "**Against the libraries' own way** (step time per computed token, as the two sides' batches hold different",
             "rows; peak resident memory of each process)",
@@ -269,35 +275,40 @@ def tables(done: list[Pair], rounds: int) -> str:
                 f"| {p.name} | {ref:.3f} | {ours:.3f} | {lo:.3f} | **{med:.3f}** | {ref_gib:.2f} | {our_gib:.2f} | **{mem:.3f}** | {p.goal} |"
             )
         lines.append("")
-        lines += mfu_lines(done)
-    return "\n".join(lines)
+    if any(p.group == "peak" for p in done):
+        blocks["mfu"] = mfu_lines(done)
+    return {group: "\n".join(lines) for group, lines in blocks.items()}
 
 
 def mfu_lines(done: list[Pair]) -> list[str]:
     """Model FLOPs per step: 6 N per token for full fine-tuning (2N forward, 4N backward), 4 N with LoRA (no weight
     gradients for the frozen base); attention's own FLOPs left out. Against the matmul peak of the same dtype."""
     peaks = {p.name.split()[-1]: max(r[0]["flops"] for r in p.results) for p in done if p.group == "peak"}
-    runs = {
-        "MiniLM full fine-tuning": next((p for p in done if p.name.startswith("MiniLM")), None),
-        "SmolLM2 LoRA": next((p for p in done if p.name.startswith("SmolLM2")), None),
-    }
+    if not {"float32", "bfloat16"} <= peaks.keys():
+        return []
+    runs = []  # (label, genlab's sides, FLOPs per parameter and token, peak)
+    for pair in done:
+        lora = "SmolLM2" in pair.name
+        if pair.group == "reference" and pair.name.startswith(("MiniLM", "SmolLM2")):
+            runs.append(
+                (f"{pair.name.split(' vs ')[0]}, fp32", [r[1] for r in pair.results], 4 if lora else 6, "float32")
+            )
+        if pair.group == "bf16" and ("MiniLM" in pair.name or lora):
+            runs.append((f"{pair.name}, bf16-mixed", [r[1] for r in pair.results], 4 if lora else 6, "bfloat16"))
     lines = [
-        f"Matmul peak of this machine (2048² products, best of 5): fp32 {peaks.get('float32', 0) / 1e9:.0f} GFLOP/s, "
-        f"bf16 {peaks.get('bfloat16', 0) / 1e9:.0f} GFLOP/s.",
+        f"Matmul peak of this machine (2048² products, best of 5): fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s, "
+        f"bf16 {peaks['bfloat16'] / 1e9:.0f} GFLOP/s. Model FLOPs: 6 N a token for full fine-tuning, 4 N with LoRA "
+        "(no weight gradients for the frozen base), attention's own left out.",
         "",
-        "| run (genlab, fp32) | parameters | tokens/step | model GFLOP/s | MFU vs fp32 peak |",
+        "| genlab run | parameters | tokens/step | model GFLOP/s | MFU (vs the peak of its dtype) |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name, pair in runs.items():
-        if pair is None or "float32" not in peaks:
-            continue
-        sides = [r[1] for r in pair.results]
+    for label, sides, factor, dtype in runs:
         params = sides[0]["params"]
-        factor = 4 if "LoRA" in name else 6
         flops = mean([factor * params * s["tokens_per_step"] / s["step_s"] for s in sides])
         tokens = mean([s["tokens_per_step"] for s in sides])
         lines.append(
-            f"| {name} | {params / 1e6:.1f} M | {tokens:.0f} | {flops / 1e9:.1f} | **{flops / peaks['float32']:.1%}** |"
+            f"| {label} | {params / 1e6:.1f} M | {tokens:.0f} | {flops / 1e9:.1f} | **{flops / peaks[dtype]:.1%}** |"
         )
     return [*lines, ""]
 
@@ -316,14 +327,20 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}){gpu}, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def write(section: str) -> None:
+def write(header: str, blocks: dict[str, str]) -> None:
+    """Each group's block replaces the one of the same group in BENCHMARKS.md (a run of some groups leaves the
+    others' results standing), each under the header of the run that measured it."""
     text = BENCHMARKS.read_text()
-    if START in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = f"{before}{START}\n{section}\n{END}{after}"
-    else:
-        text += f"\n## Speed: every pair in one run (`make bench`, issue 21)\n\n{START}\n{section}\n{END}\n"
+    if START not in text:
+        text += f"\n## Speed: every pair in one run (`make bench`, issue 21)\n\n{START}\n{END}\n"
+    for group, block in blocks.items():
+        start, end = f"<!-- bench_all:{group} -->", f"<!-- /bench_all:{group} -->"
+        content = f"{start}\n{header}\n{block}\n{end}"
+        if start in text:
+            before, rest = text.split(start, 1)
+            text = before + content + rest.split(end, 1)[1]
+        else:
+            text = text.replace(END, f"{content}\n\n{END}")
     BENCHMARKS.write_text(text)
 
 
@@ -358,13 +375,15 @@ def main() -> None:
         f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
         f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}.\n"
     )
-    failed = [f"- {p.group}: {p.name} failed: {p.failure.splitlines()[-1]}" for p in todo if p.failure]
-    section = header + "\n" + tables([p for p in todo if p.results and not p.failure], args.rounds)
-    if failed:
-        section += "\n" + "\n".join(failed) + "\n"
-    print("\n" + section)
+    raw = Path(tempfile.gettempdir()) / f"bench_all-{started:%Y%m%d-%H%M}.json"
+    raw.write_text(json.dumps([{"group": p.group, "name": p.name, "results": p.results} for p in todo], indent=1))
+    print(f"every side's measurements: {raw}")
+    blocks = tables([p for p in todo if p.results and not p.failure])
+    for pair in (p for p in todo if p.failure):
+        blocks[pair.group] = blocks.get(pair.group, "") + f"\n{pair.name}: failed: {pair.failure.splitlines()[-1]}\n"
+    print("\n" + header + "\n" + "\n".join(blocks.values()))
     if not args.no_write:
-        write(section)
+        write(header, blocks)
         print(f"written into {BENCHMARKS}")
 
 
