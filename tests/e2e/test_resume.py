@@ -60,16 +60,13 @@ def straight_then_killed_and_resumed(
     return folders, expected, got
 
 
-@pytest.mark.gpu
-def test_a_killed_gpu_run_resumes_to_identical_weights(tmp_path, monkeypatch):
-    """As the mid-epoch test below, on CUDA in bf16-mixed with deterministic kernels (which cuBLAS allows only
-    with its workspace setting)."""
-    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+def killed_mid_epoch_and_resumed(extra: list[str], tmp_path: Path) -> dict[str, Path]:
+    """debug=limit-style runs (12 batches an epoch) with a checkpoint every 3 steps, one killed after the last batch
+    of epoch 1 and resumed from step 21, in the middle of that epoch: it must end with the weights and step count
+    of the run never killed. Returns the two run folders."""
     common = [
         *COMMON,
-        "model=cnn",
-        "trainer=gpu",
-        "trainer.deterministic=true",
+        *extra,
         "logger=csv",
         "trainer.limit_train_batches=0.3",
         "trainer.num_sanity_val_steps=0",
@@ -77,10 +74,19 @@ def test_a_killed_gpu_run_resumes_to_identical_weights(tmp_path, monkeypatch):
         "callbacks.step_checkpoints.every_n_train_steps=3",
     ]
     kill = ["+callbacks.kill.step=24", "+callbacks.kill.at=validation_start"]
-    _, expected, got = straight_then_killed_and_resumed(common, kill, "step_0000021.ckpt", tmp_path)
+    folders, expected, got = straight_then_killed_and_resumed(common, kill, "step_0000021.ckpt", tmp_path)
     assert got["global_step"] == expected["global_step"] == 36
     for name, tensor in expected["state_dict"].items():
         assert torch.equal(got["state_dict"][name], tensor), name
+    return folders
+
+
+@pytest.mark.gpu
+def test_a_killed_gpu_run_resumes_to_identical_weights(tmp_path, monkeypatch):
+    """The mid-epoch case on CUDA in bf16-mixed, with deterministic kernels (which cuBLAS allows only with its
+    workspace setting)."""
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    killed_mid_epoch_and_resumed(["model=cnn", "trainer=gpu", "trainer.deterministic=true"], tmp_path)
 
 
 def test_killed_run_resumes_to_identical_weights(tmp_path):
@@ -137,23 +143,8 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
 
 
 def test_mid_epoch_resume_with_limited_batches_trains_exactly_the_missing_batches(tmp_path):
-    """debug=limit-style runs (limit_train_batches) with a checkpoint every 3 steps: killed after the last batch of
-    epoch 1 (12 batches an epoch), it resumes from step 21, in the middle of epoch 1, and ends with the weights,
-    step count and per-epoch validation of a run never killed."""
-    common = [
-        *COMMON,
-        "logger=csv",
-        "trainer.limit_train_batches=0.3",
-        "trainer.num_sanity_val_steps=0",
-        "callbacks=[last_checkpoint,step_checkpoints]",
-        "callbacks.step_checkpoints.every_n_train_steps=3",
-    ]
-    kill = ["+callbacks.kill.step=24", "+callbacks.kill.at=validation_start"]
-    # mid-epoch, not the end of epoch 0
-    folders, expected, got = straight_then_killed_and_resumed(common, kill, "step_0000021.ckpt", tmp_path)
-    assert got["global_step"] == expected["global_step"] == 36
-    for name, tensor in expected["state_dict"].items():
-        assert torch.equal(got["state_dict"][name], tensor), name
+    """Killed mid-epoch, resumed: the weights, step count and per-epoch validation of a run never killed."""
+    folders = killed_mid_epoch_and_resumed([], tmp_path)
     for name, folder in folders.items():
         with (folder / "csv" / "metrics.csv").open() as f:
             validated = sorted(int(row["step"]) for row in csv.DictReader(f) if row.get("val/loss"))
