@@ -177,6 +177,12 @@ def ratios(pair: Pair, of) -> tuple[float, float]:
     return min(values), statistics.median(values)
 
 
+def side_means(pair: Pair, key: str, scale: float = 1.0) -> tuple[float, float]:
+    """The mean of ``key`` over the rounds, for side A and for side B."""
+    a, b = (scale * mean([r[i][key] for r in pair.results]) for i in (0, 1))
+    return a, b
+
+
 def per_token(side: dict) -> float:
     """Seconds per computed token where the side counted tokens, else per step."""
     return side["step_s"] / side["tokens_per_step"] if side.get("tokens_per_step") else side["step_s"]
@@ -201,7 +207,7 @@ def tables(done: list[Pair]) -> dict[str, str]:
         ]
         for p in (p for p in done if p.group == "step"):
             lo, med = ratios(p, lambda a, b: b["step_s"] / a["step_s"])
-            plain, other = (1e3 * mean([r[i]["step_s"] for r in p.results]) for i in (0, 1))
+            plain, other = side_means(p, "step_s", 1e3)
             lines.append(f"| {p.name} | {plain:.2f} | {other:.2f} | {lo:.3f} | **{med:.3f}** | {p.goal} |")
         lines.append("")
     if "bf16" in groups:
@@ -214,7 +220,7 @@ def tables(done: list[Pair]) -> dict[str, str]:
         ]
         for p in (p for p in done if p.group == "bf16"):
             lo, med = ratios(p, lambda a, b: a["step_s"] / b["step_s"])
-            fp32, bf16 = (1e3 * mean([r[i]["step_s"] for r in p.results]) for i in (0, 1))
+            fp32, bf16 = side_means(p, "step_s", 1e3)
             metric = next(iter(sorted(k for k in p.results[0][0]["metrics"] if k.endswith(("/acc", "/loss")))), None)
             by_seed = [", ".join(f"{r[i]['metrics'].get(metric, float('nan')):.3f}" for r in p.results) for i in (0, 1)]
             lines.append(
@@ -232,7 +238,7 @@ def tables(done: list[Pair]) -> dict[str, str]:
         ]
         for p in (p for p in done if p.group == "compile"):
             lo, med = ratios(p, lambda a, b: a["step_s"] / b["step_s"])
-            eager, compiled = (1e3 * mean([r[i]["step_s"] for r in p.results]) for i in (0, 1))
+            eager, compiled = side_means(p, "step_s", 1e3)
             first_eager = mean([r[0]["first_step_s"] for r in p.results])
             cold = p.results[0][1]["first_step_s"]
             warm = mean([r[1]["first_step_s"] for r in p.results[1:]]) if len(p.results) > 1 else float("nan")
@@ -251,7 +257,7 @@ def tables(done: list[Pair]) -> dict[str, str]:
         ]
         for p in (p for p in done if p.group == "kv_cache"):
             lo, med = ratios(p, lambda a, b: b["tokens_per_s"] / a["tokens_per_s"])
-            without, with_ = (mean([r[i]["tokens_per_s"] for r in p.results]) for i in (0, 1))
+            without, with_ = side_means(p, "tokens_per_s")
             lines.append(f"| {p.name} | {without:.0f} | {with_:.0f} | {lo:.2f} | **{med:.2f}** |")
         lines.append("")
     if "reference" in groups:
@@ -266,8 +272,8 @@ def tables(done: list[Pair]) -> dict[str, str]:
         for p in (p for p in done if p.group == "reference"):
             lo, med = ratios(p, lambda a, b: per_token(b) / per_token(a))
             _, mem = ratios(p, lambda a, b: b["peak_gib"] / a["peak_gib"])
-            ref, ours = (mean([r[i]["step_s"] for r in p.results]) for i in (0, 1))
-            ref_gib, our_gib = (mean([r[i]["peak_gib"] for r in p.results]) for i in (0, 1))
+            ref, ours = side_means(p, "step_s")
+            ref_gib, our_gib = side_means(p, "peak_gib")
             lines.append(
                 f"| {p.name} | {ref:.3f} | {ours:.3f} | {lo:.3f} | **{med:.3f}** | {ref_gib:.2f} | {our_gib:.2f} | **{mem:.3f}** | {p.goal} |"
             )

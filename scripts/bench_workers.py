@@ -137,25 +137,34 @@ def plain_batches(cfg) -> tuple[torch.nn.Module, Iterable, Callable]:
 def plain_side(args, overrides: list[str], folder: Path) -> dict:
     """The loop a researcher writes by hand: same net, data loader, optimizer and seed as genlab's run."""
     import lightning as L
-    from hydra.utils import instantiate
 
     cfg = compose(overrides, folder).config
     L.seed_everything(cfg.seed, verbose=False)
     net, batches, loss_fn = plain_batches(cfg)
-    optimizer = instantiate(cfg.task.optimizer)(net.parameters())
-    clip = cfg.trainer.gradient_clip_val
     net.train()
     clock = StepClock()
+    hand_written_loop(batches, loss_fn, list(net.parameters()), cfg, args.warmup + args.steps + 1, clock)
+    return clock.result(args.warmup)
+
+
+def hand_written_loop(
+    batches: Iterable, loss_fn: Callable, trainable: list[torch.nn.Parameter], cfg, steps: int, clock: StepClock
+) -> None:
+    """zero_grad, backward, clipping as the run's trainer.gradient_clip_val says, the run's optimizer: ``steps``
+    times, a tick of ``clock`` after each."""
+    from hydra.utils import instantiate
+
+    optimizer = instantiate(cfg.task.optimizer)(trainable)
+    clip = cfg.trainer.gradient_clip_val
     for step, batch in enumerate(batches):
         optimizer.zero_grad()
         loss_fn(batch).backward()
         if clip:
-            torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+            torch.nn.utils.clip_grad_norm_(trainable, clip)
         optimizer.step()
         clock.tick()
-        if step == args.warmup + args.steps:
+        if step + 1 == steps:
             break
-    return clock.result(args.warmup)
 
 
 def lightning_side(args, overrides: list[str], folder: Path) -> dict:
@@ -279,20 +288,17 @@ def peft_side(args, overrides: list[str], folder: Path) -> dict:
     )
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = instantiate(cfg.task.optimizer)(trainable)
+
+    def loss_fn(batch: Any) -> torch.Tensor:
+        inputs, targets = batch
+        logits = model(input_ids=inputs).logits
+        return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
+
     model.train()
     clock = StepClock()
     clock.count_tokens(model.get_base_model())
-    for step, (inputs, targets) in enumerate(datamodule.train_dataloader()):
-        optimizer.zero_grad()
-        logits = model(input_ids=inputs).logits
-        F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten()).backward()
-        torch.nn.utils.clip_grad_norm_(trainable, cfg.trainer.gradient_clip_val)
-        optimizer.step()
-        clock.tick()
-        if step == args.warmup + args.steps:
-            break
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    hand_written_loop(datamodule.train_dataloader(), loss_fn, trainable, cfg, args.warmup + args.steps + 1, clock)
     return clock.result(args.warmup)
 
 

@@ -11,7 +11,7 @@ H100-class GPU). Writes one Markdown table to gpu_check.md (and prints it):
 """
 
 import argparse
-import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,13 +38,9 @@ def smollm2_overrides(folder: str) -> list[str]:
 
 
 def worker(*argv: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench_workers.py"), *argv], capture_output=True, text=True, cwd=REPO
-    )
-    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
-    if out.returncode or not lines:
-        raise RuntimeError(f"bench_workers.py {' '.join(argv)} failed: {(out.stdout + out.stderr)[-2000:]}")
-    return json.loads(lines[-1][len("RESULT ") :])
+    from bench_all import run_side
+
+    return run_side(list(argv), seed=0, env=dict(os.environ))
 
 
 def timed(name: str, rows: list[tuple[str, str, str]], fn) -> None:

@@ -12,28 +12,25 @@ log = logging.getLogger("genlab")
 AUTO = "auto"
 
 
-def runs_on_gpu(accelerator: str) -> bool:
-    return accelerator in ("gpu", "cuda") or (accelerator == AUTO and torch.cuda.is_available())
+def autocast_device(accelerator: str) -> str:
+    """The device type a trainer's ``accelerator`` runs on: cuda, mps or cpu (``auto`` as Lightning resolves it),
+    or the accelerator's own name for any other (xla, ...)."""
+    if accelerator in ("gpu", "cuda") or (accelerator == AUTO and torch.cuda.is_available()):
+        return "cuda"
+    if accelerator == "mps" or (accelerator == AUTO and torch.backends.mps.is_available()):
+        return "mps"
+    return "cpu" if accelerator == AUTO else accelerator
 
 
-def native_bf16(accelerator: str) -> str | None:
-    """What computes bf16 natively where the trainer will run (e.g. "this CPU's AVX512-BF16"), or None."""
-    if runs_on_gpu(accelerator):
+def native_bf16(device: str) -> str | None:
+    """What computes bf16 natively on ``device`` (e.g. "this CPU's AVX512-BF16"), or None."""
+    if device == "cuda":
         return "this GPU" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else None
-    if accelerator not in ("cpu", AUTO):
+    if device != "cpu":
         return None  # mps, xla, ...: no claim either way
     capabilities = torch.cpu.get_capabilities()
     found = [name for key, name in (("amx_bf16", "AMX-BF16"), ("avx512_bf16", "AVX512-BF16")) if capabilities.get(key)]
     return f"this CPU's {'/'.join(found)}" if found else None
-
-
-def autocast_device(accelerator: str) -> str:
-    """The device type autocast runs on for a trainer's ``accelerator``."""
-    if runs_on_gpu(accelerator):
-        return "cuda"
-    if accelerator == "mps" or (accelerator == AUTO and torch.backends.mps.is_available()):
-        return "mps"
-    return "cpu"
 
 
 def resolve_precision(precision: str | int | None, accelerator: str) -> str | int | None:
@@ -41,12 +38,14 @@ def resolve_precision(precision: str | int | None, accelerator: str) -> str | in
     (where bf16 would be emulated, slower than fp32). Any other value is the user's and passes through."""
     if precision != AUTO:
         return precision
-    unit = native_bf16(str(accelerator))
+    device = autocast_device(str(accelerator))
+    unit = native_bf16(device)
     if unit:
         log.info("trainer.precision=auto: bf16-mixed (bf16 is native on %s)", unit)
         return "bf16-mixed"
-    device = "GPU" if runs_on_gpu(str(accelerator)) else "CPU" if accelerator in ("cpu", AUTO) else "device"
-    log.info("trainer.precision=auto: 32-true (no native bf16 on this %s)", device)
+    log.info(
+        "trainer.precision=auto: 32-true (no native bf16 on this %s)", {"cuda": "GPU", "cpu": "CPU"}.get(device, device)
+    )
     return "32-true"
 
 

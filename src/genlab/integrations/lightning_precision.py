@@ -12,6 +12,7 @@ from typing import Any
 
 from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from lightning.pytorch.strategies import DDPStrategy, ModelParallelStrategy, SingleDeviceStrategy
+from lightning.pytorch.utilities import GradClipAlgorithmType
 
 
 class BF16MixedPrecision(MixedPrecision):
@@ -20,11 +21,13 @@ class BF16MixedPrecision(MixedPrecision):
     def __init__(self, device: str):
         super().__init__("bf16-mixed", device)
 
-    def clip_gradients(self, optimizer: Any, clip_val: int | float = 0.0, gradient_clip_algorithm: Any = None) -> None:
-        if gradient_clip_algorithm is None:
-            Precision.clip_gradients(self, optimizer, clip_val)
-        else:
-            Precision.clip_gradients(self, optimizer, clip_val, gradient_clip_algorithm)
+    def clip_gradients(
+        self,
+        optimizer: Any,
+        clip_val: int | float = 0.0,
+        gradient_clip_algorithm: GradClipAlgorithmType = GradClipAlgorithmType.NORM,
+    ) -> None:
+        Precision.clip_gradients(self, optimizer, clip_val, gradient_clip_algorithm)
 
 
 # strategies whose precision is MixedPrecision in Lightning (FSDP1, DeepSpeed and XLA bring their own plugins)
@@ -33,7 +36,10 @@ _MIXED_PRECISION_STRATEGIES = (DDPStrategy, ModelParallelStrategy, SingleDeviceS
 
 def bf16_plugin(device: str, strategy: str | type | None) -> BF16MixedPrecision | None:
     """The plugin for ``precision=bf16-mixed`` on ``device`` (cpu, cuda, mps) under ``strategy`` (a name, or the class
-    a config's ``_target_`` names), or None where that strategy brings its own precision plugin."""
+    a config's ``_target_`` names), or None where Lightning brings another precision plugin (XLA and other devices,
+    FSDP1 or DeepSpeed strategies)."""
+    if device not in ("cpu", "cuda", "mps"):
+        return None
     if isinstance(strategy, str):
         if strategy != "auto" and not strategy.startswith("ddp"):
             return None
