@@ -81,6 +81,11 @@ def killed_mid_epoch_and_resumed(extra: list[str], tmp_path: Path) -> dict[str, 
     return folders
 
 
+def test_a_killed_compiled_bf16_run_resumes_to_identical_weights(tmp_path):
+    """compile=true and bf16-mixed on CPU: the compiled net's checkpoints carry the eager names and resume exactly."""
+    killed_mid_epoch_and_resumed(["trainer=cpu", "trainer.precision=bf16-mixed", "compile=true"], tmp_path)
+
+
 @pytest.mark.gpu
 def test_a_killed_gpu_run_resumes_to_identical_weights(tmp_path, monkeypatch):
     """The mid-epoch case on CUDA in bf16-mixed, with deterministic kernels (which cuBLAS allows only with its

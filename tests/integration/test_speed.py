@@ -84,3 +84,22 @@ def test_a_compiled_net_computes_what_the_eager_one_does_and_trains(family, tuni
 
     assert list(exp.module.state_dict()) == keys  # checkpoints of a compiled run load into an eager one
     assert batch_loss(exp.module, batch) < compiled_loss
+
+
+class TaskWithoutNet(L.LightningModule):
+    """A user's task that keeps its network under another name than ``net``."""
+
+    def __init__(self, net: nn.Module, **unused: object):
+        super().__init__()
+        self.model = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+def test_compile_on_a_task_without_a_net_is_refused_in_one_line(run_dir):
+    from genlab.errors import ConfigError
+
+    overrides = ["model=ffn", "data=digits", "compile=true", "task._target_=test_speed.TaskWithoutNet", "logger=none"]
+    with pytest.raises(ConfigError, match=r"^task: TaskWithoutNet does not provide net, which compile=true needs$"):
+        api.build(api.compose(overrides, run_dir))
