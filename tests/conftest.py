@@ -88,35 +88,72 @@ def tiny_bert_zip(tmp_path_factory) -> Path:
     return Path(shutil.make_archive(str(folder), "zip", root_dir=folder))
 
 
-@pytest.fixture(scope="session")
-def tiny_sd_pipeline(tmp_path_factory) -> Path:
-    """A StableDiffusionPipeline assembled from random-init tiny components (CLIP text encoder and a character
-    tokenizer, UNet2DConditionModel, AutoencoderKL, DDIM), saved like a user's local pipeline folder."""
+def _tiny_clip_text_encoder():
+    """A character CLIP tokenizer and a random-init 2-layer CLIP text encoder (what diffusers pipelines prompt with)."""
     import string
 
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
     for c in string.ascii_lowercase + string.digits:
         vocab[c] = len(vocab)
         vocab[c + "</w>"] = len(vocab)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=16)
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=16,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+        )
+    )
+    return tokenizer, text_encoder
+
+
+def _tiny_vae():
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(32, 64),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        norm_num_groups=8,
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        sample_size=16,
+    )
+
+
+def _ddim():
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_sd_pipeline(tmp_path_factory) -> Path:
+    """A StableDiffusionPipeline assembled from random-init tiny components (CLIP text encoder and a character
+    tokenizer, UNet2DConditionModel, AutoencoderKL, DDIM), saved like a user's local pipeline folder."""
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+
     torch.manual_seed(0)
+    tokenizer, text_encoder = _tiny_clip_text_encoder()
     pipeline = StableDiffusionPipeline(
-        tokenizer=CLIPTokenizer(vocab=vocab, merges=[], model_max_length=16),
-        text_encoder=CLIPTextModel(
-            CLIPTextConfig(
-                vocab_size=len(vocab),
-                hidden_size=32,
-                intermediate_size=37,
-                num_hidden_layers=2,
-                num_attention_heads=4,
-                max_position_embeddings=16,
-                bos_token_id=0,
-                eos_token_id=1,
-                pad_token_id=1,
-            )
-        ),
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
         unet=UNet2DConditionModel(
             block_out_channels=(32, 64),
             layers_per_block=1,
@@ -129,29 +166,44 @@ def tiny_sd_pipeline(tmp_path_factory) -> Path:
             norm_num_groups=8,
             attention_head_dim=4,
         ),
-        vae=AutoencoderKL(
-            block_out_channels=(32, 64),
-            in_channels=3,
-            out_channels=3,
-            latent_channels=4,
-            norm_num_groups=8,
-            down_block_types=("DownEncoderBlock2D",) * 2,
-            up_block_types=("UpDecoderBlock2D",) * 2,
-            sample_size=16,
-        ),
-        scheduler=DDIMScheduler(
-            beta_start=0.00085,
-            beta_end=0.012,
-            beta_schedule="scaled_linear",
-            clip_sample=False,
-            set_alpha_to_one=False,
-            steps_offset=1,
-        ),
+        vae=_tiny_vae(),
+        scheduler=_ddim(),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
     )
     folder = tmp_path_factory.mktemp("tiny-sd")
+    pipeline.save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_text_to_video_pipeline(tmp_path_factory) -> Path:
+    """A TextToVideoSDPipeline (ModelScope's layout) from random-init tiny components: the tiny CLIP text encoder,
+    a UNet3DConditionModel, AutoencoderKL and DDIM, saved like a user's local pipeline folder."""
+    from diffusers import TextToVideoSDPipeline, UNet3DConditionModel
+
+    torch.manual_seed(0)
+    tokenizer, text_encoder = _tiny_clip_text_encoder()
+    pipeline = TextToVideoSDPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        unet=UNet3DConditionModel(
+            block_out_channels=(32, 64),
+            layers_per_block=1,
+            sample_size=8,
+            in_channels=4,
+            out_channels=4,
+            down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+            up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+            cross_attention_dim=32,
+            norm_num_groups=8,
+            attention_head_dim=4,
+        ),
+        vae=_tiny_vae(),
+        scheduler=_ddim(),
+    )
+    folder = tmp_path_factory.mktemp("tiny-t2v")
     pipeline.save_pretrained(str(folder))
     return folder
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from genlab.core.run_folder import overrides_hash, run_dir
-from helpers import env_with_test_modules, run_cli
+from helpers import env_with_test_modules, load, only_run, run_cli, straight_then_killed_and_resumed
 from wandb_recorder import wandb_sync
 
 COMMON = [
@@ -22,42 +22,6 @@ COMMON = [
     "logger=[csv,wandb]",
     "extras.print_config=false",
 ]
-
-
-def only_run(outputs: Path, task: str) -> Path:
-    (folder,) = (outputs / task / "runs").iterdir()
-    return folder
-
-
-def load(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def straight_then_killed_and_resumed(
-    common: list[str], kill: list[str], resumed_from: str, tmp_path: Path
-) -> tuple[dict[str, Path], dict, dict]:
-    """Runs ``common`` once straight through, once killed by ``killer.KillAtStep`` (``kill``: its settings) and
-    resumed, checking that the resume started from ``resumed_from`` (a step checkpoint's name). Returns the two
-    run folders and the last checkpoints of the straight and the resumed run."""
-    env = env_with_test_modules()
-    straight = run_cli([*common, "experiment_name=straight"], cwd=tmp_path, env=env)
-    assert straight.returncode == 0, straight.stderr[-3000:]
-    marker = tmp_path / "killed.marker"
-    killed_args = [
-        *common,
-        "experiment_name=killed",
-        "+callbacks.kill._target_=killer.KillAtStep",
-        *kill,
-        f"+callbacks.kill.marker={marker}",
-    ]
-    killed = run_cli(killed_args, cwd=tmp_path, env=env)
-    assert killed.returncode == -9 and marker.exists(), killed.stderr[-3000:]
-    resumed = run_cli([*killed_args, "resume=true"], cwd=tmp_path, env=env)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert resumed_from in resumed.stdout + resumed.stderr
-    folders = {name: only_run(tmp_path / "outputs", name) for name in ("straight", "killed")}
-    expected, got = (load(folders[name] / "checkpoints" / "last.ckpt") for name in ("straight", "killed"))
-    return folders, expected, got
 
 
 def killed_mid_epoch_and_resumed(extra: list[str], tmp_path: Path) -> dict[str, Path]:

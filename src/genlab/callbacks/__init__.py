@@ -1,4 +1,5 @@
 from genlab.callbacks.finite_loss import FiniteLoss, TrainingDiverged
+from genlab.callbacks.frechet import FrechetDistance
 from genlab.callbacks.lm_eval import LMEvaluation
 from genlab.callbacks.optuna_pruning import OptunaPruning
 from genlab.callbacks.redact_secrets import RedactSecrets
@@ -8,6 +9,7 @@ from genlab.callbacks.throughput import Throughput
 
 __all__ = [
     "FiniteLoss",
+    "FrechetDistance",
     "LMEvaluation",
     "OptunaPruning",
     "RNGStateCallback",

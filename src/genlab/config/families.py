@@ -41,6 +41,7 @@ FAMILIES: tuple[Family, ...] = (
             "mixture",
             "hf_images",
             "hf_audio",
+            "moving_object_frames",
         ),
         excluded=(("cnn", "sequences"),),
     ),
@@ -60,6 +61,8 @@ FAMILIES: tuple[Family, ...] = (
         "audio_diffusion", ("audio_diffusion",), ("spoken_digits", "audio_folder", "hf_audio"), preset="audio_diffusion"
     ),
     Family("text_to_audio", ("musicgen",), (), preset="musicgen"),
+    Family("video_diffusion", ("video_diffusion",), ("moving_objects", "video_folder"), preset="video_diffusion"),
+    Family("text_to_video", ("text_to_video",), (), preset="text_to_video"),
 )
 
 

@@ -75,6 +75,24 @@ def _hf_image_shape(source: object, image_column: str, channels: int, image_size
     return image_shape(source, image_column, channels, image_size)
 
 
+def _video_folder_classes(root: str) -> int:
+    from genlab.data.video_folder import video_folder_classes
+
+    return video_folder_classes(root)
+
+
+def _moving_objects_classes(source: str, directions: list[str]) -> int:
+    from genlab.data.moving_objects import clip_class_count
+
+    return clip_class_count(source, directions)
+
+
+def _object_classes(source: str) -> int:
+    from genlab.data.moving_objects import source_class_names
+
+    return len(source_class_names(source))
+
+
 def _first_source(sources: object, key: str) -> object:
     from genlab.data.mixture import first_source_setting
 
@@ -111,6 +129,11 @@ def register_resolvers() -> None:
         # data=hf_*: the classes of the dataset's label column and the shape of its images, read when composed
         register_resolver("genlab.hf_classes", _hf_classes)
         register_resolver("genlab.hf_image_shape", _hf_image_shape)
+    if not OmegaConf.has_resolver("genlab.moving_objects_classes"):
+        # data=moving_objects: (object class, direction) pairs; data=moving_object_frames: the object classes
+        register_resolver("genlab.moving_objects_classes", _moving_objects_classes)
+        register_resolver("genlab.object_classes", _object_classes)
+        register_resolver("genlab.video_folder_classes", _video_folder_classes)
     if not OmegaConf.has_resolver("genlab.first_source"):
         register_resolver("genlab.first_source", _first_source)
     if not OmegaConf.has_resolver("genlab.run_dir"):

@@ -44,6 +44,13 @@ class LabelledData(Protocol):
 
 
 @runtime_checkable
+class NormalizedData(Protocol):
+    """Inputs normalized per channel: ``normalization`` is (mean, std) shaped to broadcast over a batch, once set up."""
+
+    normalization: tuple[Any, Any] | None
+
+
+@runtime_checkable
 class MixedData(Protocol):
     """Several data sets as one (data=mixture): validation has a loader per source, in ``source_names`` order."""
 
@@ -137,6 +144,14 @@ class AudioGenerator(ImageGenerator, Protocol):
 
 
 @runtime_checkable
+class VideoGenerator(ImageGenerator, Protocol):
+    """Draws one clip [C, frames, H, W] per request (generation=video); ``num_frames`` None: the model's default."""
+
+    @property
+    def num_frames(self) -> int | None: ...
+
+
+@runtime_checkable
 class SpectrogramGenerator(AudioGenerator, Protocol):
     """Draws spectrogram images and voices them (``waveforms``)."""
 
@@ -213,6 +228,16 @@ class PretrainedLM(Protocol):
     config: Any
 
     def generate(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@runtime_checkable
+class EmbeddingNet(Protocol):
+    """A classifier that also gives the features its head classifies (a Fréchet distance's feature net)."""
+
+    @property
+    def embedding_size(self) -> int: ...
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor: ...
 
 
 @runtime_checkable

@@ -13,6 +13,7 @@ from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.image_folder import ImageFolderDataModule
 from genlab.data.language_modeling import LanguageModelingDataModule
 from genlab.data.mixture import MixtureDataModule
+from genlab.data.moving_objects import MovingObjectFramesDataModule, MovingObjectsDataModule
 from genlab.data.preference import PreferenceDataModule
 from genlab.data.sequence_files import SequenceFile
 from genlab.data.sequences import SequencesDataModule
@@ -23,6 +24,7 @@ from genlab.data.text_classification import (
     TextClassificationDataModule,
 )
 from genlab.data.text_corpora import FortunesDataModule, TextFilesDataModule
+from genlab.data.video_folder import VideoFolderDataModule
 
 __all__ = [
     "AudioFolderDataModule",
@@ -42,10 +44,13 @@ __all__ = [
     "LanguageModelingDataModule",
     "MixtureDataModule",
     "MovieReviewsDataModule",
+    "MovingObjectFramesDataModule",
+    "MovingObjectsDataModule",
     "PreferenceDataModule",
     "SequenceFile",
     "SequencesDataModule",
     "SpokenWordsDataModule",
     "TextClassificationDataModule",
     "TextFilesDataModule",
+    "VideoFolderDataModule",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ class LabelledFolder:
     parts: dict[str, list[tuple[Path, int]]]
 
 
-def _files_in(folder: Path, suffixes: Sequence[str]) -> list[Path]:
+def files_in(folder: Path, suffixes: Sequence[str]) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
 
 
@@ -37,10 +37,17 @@ def _subfolders(folder: Path) -> list[str]:
     return sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
 
 
-def scan_folder(root: str | Path, suffixes: Sequence[str], kind: str) -> LabelledFolder:
+def scan_folder(
+    root: str | Path, suffixes: Sequence[str], kind: str, items_in: Callable[[Path], list[Path]] | None = None
+) -> LabelledFolder:
     """The layout of ``root`` (see the module's docstring) for files ending in ``suffixes`` (``kind``: what they
-    are, for messages), or a one-line error saying what is wrong with it."""
+    are, for messages), or a one-line error saying what is wrong with it. ``items_in`` finds the examples in a
+    folder when they are not just its files (a clip may be a folder of frames)."""
     root = Path(root).expanduser()
+
+    def _files_in(folder: Path, suffixes: Sequence[str]) -> list[Path]:
+        return items_in(folder) if items_in else files_in(folder, suffixes)
+
     if not root.is_dir():
         raise DataError(f"data.root={root}: no such folder; point it at a folder of {kind} files")
     split_folders = [s for s in SPLIT_FOLDERS if (root / s).is_dir()]

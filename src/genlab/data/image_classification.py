@@ -15,6 +15,8 @@ class ImageClassificationDataModule(InMemoryDataModule):
     """
 
     class_names: tuple[str, ...] = ()
+    # (mean, std) the inputs were normalized with, shaped to broadcast over a batch; set by setup
+    normalization: tuple[np.ndarray, np.ndarray] | None = None
 
     def __init__(
         self,
@@ -60,7 +62,7 @@ class ImageClassificationDataModule(InMemoryDataModule):
         else:
             (n_val,) = held_out_counts(len(x_train), {"data.val_size": self.val_size}, name)
         val_idx, train_idx = order[:n_val], order[n_val:]
-        mean, std = self._stats(x_train[train_idx])
+        mean, std = self.normalization = self._stats(x_train[train_idx])
         self.splits = {
             "train": self._tensors(x_train[train_idx], y_train[train_idx], mean, std),
             "val": self._tensors(x_train[val_idx], y_train[val_idx], mean, std),
@@ -77,10 +79,12 @@ class ImageClassificationDataModule(InMemoryDataModule):
             raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {int(labels.max())}")
 
     def _stats(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        axes = (0, 2, 3)
+        # per channel: over examples and every axis after the channels (rows, columns; frames of a clip)
+        axes = (0, *range(2, images.ndim))
         mean = np.asarray(self.mean, dtype=np.float32) if self.mean is not None else images.mean(axis=axes)
         std = np.asarray(self.std, dtype=np.float32) if self.std is not None else images.std(axis=axes)
-        return mean.reshape(1, -1, 1, 1), std.reshape(1, -1, 1, 1)
+        shape = (1, -1, *[1] * (images.ndim - 2))
+        return mean.reshape(shape), std.reshape(shape)
 
     @staticmethod
     def _tensors(images: np.ndarray, labels: np.ndarray, mean: np.ndarray, std: np.ndarray) -> InMemoryDataset:

@@ -61,7 +61,7 @@ def decode_image(source: Path | BinaryIO, mode: str, image_size: int | None) -> 
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise UnreadableImage(str(e)) from None
     if image_size is not None:
-        image = _resized_center_crop(image, image_size)
+        image = resized_center_crop(image, image_size)
     return np.asarray(image, dtype=np.uint8)
 
 
@@ -101,7 +101,7 @@ def decode_images(
     return channels_first(np.stack(arrays)), kept
 
 
-def _resized_center_crop(image: Image.Image, size: int) -> Image.Image:
+def resized_center_crop(image: Image.Image, size: int) -> Image.Image:
     """The shorter side resized to ``size``, then the centre ``size``×``size``."""
     from PIL import Image
 

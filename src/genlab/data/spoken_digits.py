@@ -73,7 +73,6 @@ class SpokenWordsDataModule(ImageClassificationDataModule):
         self.class_names = tuple(words)
         self.utterances: dict[str, list[Utterance]] = {}
         self.waves: dict[str, list[np.ndarray]] = {}
-        self.normalization: tuple[np.ndarray, np.ndarray] | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:

@@ -6,6 +6,8 @@ from genlab.generation.image_samples import ImageSamples
 from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.samples_callback import GenerationSamples
 from genlab.generation.settings import GenerationSettings
+from genlab.generation.video_samples import VideoSamples
+from genlab.generation.video_settings import VideoGenerationSettings
 
 __all__ = [
     "AudioGenerationSettings",
@@ -13,4 +15,6 @@ __all__ = [
     "GenerationSettings",
     "ImageGenerationSettings",
     "ImageSamples",
+    "VideoGenerationSettings",
+    "VideoSamples",
 ]

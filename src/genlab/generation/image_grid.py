@@ -20,9 +20,10 @@ def to_pil(image: torch.Tensor) -> Image.Image:
 
 
 def labelled_grid(rows: list[tuple[str, list[torch.Tensor]]]) -> Image.Image:
-    """One row per (label, images); small images are scaled up (nearest) so a 28×28 sample stays legible."""
+    """One row per (label, images); small images are scaled up (nearest) so a 28×28 sample, or a strip of 8×8
+    frames, stays legible."""
     height, width = rows[0][1][0].shape[-2:]
-    scale = max(1, math.ceil(_MIN_TILE / max(height, width)))
+    scale = max(1, math.ceil(_MIN_TILE / min(height, width)))
     tile_h, tile_w, pad = height * scale, width * scale, 2
     columns = max(len(images) for _, images in rows)
     grid = Image.new("RGB", (_LABEL_WIDTH + columns * (tile_w + pad), len(rows) * (tile_h + pad)), "white")

@@ -6,7 +6,14 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from genlab.core.checkpoints import saved_class_names
-from genlab.core.protocols import AudioGenerator, ImageGenerator, LabelledData, TextGenerator, TokenizedData
+from genlab.core.protocols import (
+    AudioGenerator,
+    ImageGenerator,
+    LabelledData,
+    TextGenerator,
+    TokenizedData,
+    VideoGenerator,
+)
 from genlab.errors import ConfigError
 from genlab.generation.audio_settings import AudioGenerationSettings
 from genlab.generation.audio_writer import AudioGenerationWriter
@@ -16,10 +23,13 @@ from genlab.generation.prompts import prompt_dataloader
 from genlab.generation.requests import class_requests, text_requests
 from genlab.generation.settings import GenerationSettings
 from genlab.generation.text_writer import TextGenerationWriter
+from genlab.generation.video_settings import VideoGenerationSettings
+from genlab.generation.video_writer import VideoGenerationWriter
 
 NO_SETTINGS = (
     "predict=true needs generation settings: add generation=text (language models), generation=image "
-    "(diffusion models) or generation=audio (audio models), or an experiment that has them"
+    "(diffusion models), generation=audio (audio models) or generation=video (video models), or an experiment "
+    "that has them"
 )
 
 
@@ -38,7 +48,14 @@ def check_generation(
             raise ConfigError(NO_SETTINGS)
         return
     name = type(module).__name__
-    if isinstance(settings, AudioGenerationSettings):
+    if isinstance(settings, VideoGenerationSettings):
+        if not isinstance(module, VideoGenerator):
+            raise ConfigError(
+                f"generation=video: task {name} does not generate video; use experiment=video_diffusion or experiment=text_to_video"
+            )
+    elif isinstance(module, VideoGenerator):
+        raise ConfigError(f"task {name} generates video: use generation=video (not {_settings_name(settings)})")
+    elif isinstance(settings, AudioGenerationSettings):
         if not isinstance(module, AudioGenerator):
             raise ConfigError(
                 f"generation=audio: task {name} does not generate audio; use experiment=audio_diffusion (or one built on it) or experiment=musicgen"
@@ -63,6 +80,12 @@ def check_generation(
             class_requests(settings, class_names, module.num_classes)
 
 
+def _settings_name(settings: object) -> str:
+    if isinstance(settings, AudioGenerationSettings):
+        return "generation=audio"
+    return "generation=image" if isinstance(settings, ImageGenerationSettings) else "generation=text"
+
+
 def predict(
     trainer: L.Trainer,
     module: L.LightningModule,
@@ -74,6 +97,10 @@ def predict(
     if settings is None:
         raise ConfigError(NO_SETTINGS)
     # that the settings fit the task was checked when the run was built (check_generation)
+    if isinstance(settings, VideoGenerationSettings):
+        video_writer = VideoGenerationWriter(str(output_dir), settings)
+        _predict_requests(trainer, module, datamodule, settings, video_writer, ckpt_path)
+        return video_writer.grid_path
     if isinstance(settings, AudioGenerationSettings):
         writer: AudioGenerationWriter | ImageGenerationWriter = AudioGenerationWriter(str(output_dir))
         _predict_requests(trainer, module, datamodule, settings, writer, ckpt_path)

@@ -57,18 +57,32 @@ def _key(name: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum())
 
 
+def _same(prompt: str, name: str) -> bool:
+    wanted = _key(prompt)
+    return wanted in {_key(name), *(_key(part) for part in name.split("/"))}
+
+
 def class_index(prompt: str | int, class_names: tuple[str, ...]) -> int:
     """A class given by index or by name: case, spaces and punctuation ignored, and either side of a '/'
-    ('T-shirt/top' answers to tshirt, top and t-shirt/top)."""
+    ('T-shirt/top' answers to tshirt, top and t-shirt/top). Names made of parts joined by ':' (a video's
+    'object:direction') are matched part by part ('tshirt:left')."""
     if isinstance(prompt, int) or str(prompt).isdigit():
         index = int(prompt)
         if 0 <= index < len(class_names):
             return index
     else:
-        wanted = _key(str(prompt))
+        parts = str(prompt).split(":")
         for index, name in enumerate(class_names):
-            if wanted in {_key(name), *(_key(part) for part in name.split("/"))}:
+            name_parts = name.split(":")
+            if len(name_parts) == len(parts) and all(_same(p, n) for p, n in zip(parts, name_parts)):
                 return index
+    if all(":" in name for name in class_names):
+        columns = zip(*(name.split(":") for name in class_names))
+        valid = "; ".join(", ".join(dict.fromkeys(column)) for column in columns)
+        raise ConfigError(
+            f"generation.prompts: unknown class {prompt!r}; name one of each, joined by ':' ({valid}), "
+            f"e.g. {class_names[0]!r}, or an index 0-{len(class_names) - 1}"
+        )
     raise ConfigError(
         f"generation.prompts: unknown class {prompt!r}; valid: {', '.join(class_names)} (or an index 0-{len(class_names) - 1})"
     )

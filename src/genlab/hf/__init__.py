@@ -1,7 +1,7 @@
 """Pretrained Hugging Face models, tokenizers, diffusers pipelines and MusicGen from a hub id, a local folder or a GGUF file
 (imported lazily)."""
 
-from genlab.hf.diffusion import load_stable_diffusion
+from genlab.hf.diffusion import load_stable_diffusion, load_text_to_video
 from genlab.hf.loading import load_causal_lm, load_sequence_classifier, load_tokenizer
 from genlab.hf.musicgen import MusicGen, load_musicgen
 
@@ -11,5 +11,6 @@ __all__ = [
     "load_musicgen",
     "load_sequence_classifier",
     "load_stable_diffusion",
+    "load_text_to_video",
     "load_tokenizer",
 ]

@@ -1,4 +1,4 @@
-"""Pretrained diffusers text-to-image pipelines from a hub id or a local folder (imported lazily)."""
+"""Pretrained diffusers pipelines (text-to-image, text-to-video) from a hub id or a local folder (imported lazily)."""
 
 import json
 from pathlib import Path
@@ -10,7 +10,7 @@ from genlab.errors import ConfigError
 from genlab.hf.loading import resolve_dtype
 
 
-class TextToImagePipeline(nn.Module):
+class DiffusersPipeline(nn.Module):
     """A diffusers pipeline whose torch components are submodules, so Lightning moves them to the run's device
     and counts their parameters; ``pipeline`` is called to generate."""
 
@@ -22,7 +22,8 @@ class TextToImagePipeline(nn.Module):
 
     @property
     def default_size(self) -> int:
-        return self.pipeline.unet.config.sample_size * self.pipeline.vae_scale_factor
+        size = self.pipeline.unet.config.sample_size
+        return (size if isinstance(size, int) else size[0]) * self.pipeline.vae_scale_factor
 
 
 def pipeline_dtype(dtype: str) -> torch.dtype:
@@ -69,9 +70,21 @@ def _saved_class(config_file: Path) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def load_stable_diffusion(name_or_path: str, dtype: str = "auto", variant: str | None = None) -> TextToImagePipeline:
+def load_stable_diffusion(name_or_path: str, dtype: str = "auto", variant: str | None = None) -> DiffusersPipeline:
     """Any ``StableDiffusionPipeline``-compatible folder or hub id."""
-    from diffusers import StableDiffusionPipeline
+    return load_pipeline("StableDiffusionPipeline", name_or_path, dtype, variant)
+
+
+def load_text_to_video(name_or_path: str, dtype: str = "auto", variant: str | None = None) -> DiffusersPipeline:
+    """Any ``TextToVideoSDPipeline``-compatible folder or hub id (ModelScope's text-to-video, zeroscope)."""
+    return load_pipeline("TextToVideoSDPipeline", name_or_path, dtype, variant)
+
+
+def load_pipeline(
+    class_name: str, name_or_path: str, dtype: str = "auto", variant: str | None = None
+) -> DiffusersPipeline:
+    """A diffusers pipeline of class ``class_name`` from a folder (checked component by component first) or a hub id."""
+    import diffusers
 
     folder = Path(name_or_path).expanduser()
     if folder.is_dir():
@@ -80,10 +93,12 @@ def load_stable_diffusion(name_or_path: str, dtype: str = "auto", variant: str |
     elif name_or_path.startswith((".", "/", "~")):
         raise ConfigError(f"model.name_or_path={name_or_path}: no such folder")
     try:
-        pipeline = StableDiffusionPipeline.from_pretrained(name_or_path, dtype=pipeline_dtype(dtype), variant=variant)
+        pipeline = getattr(diffusers, class_name).from_pretrained(
+            name_or_path, dtype=pipeline_dtype(dtype), variant=variant
+        )
     except OSError as e:
         raise ConfigError(
-            f"model.name_or_path={name_or_path}: cannot load a StableDiffusionPipeline ({str(e).splitlines()[0]}); "
+            f"model.name_or_path={name_or_path}: cannot load a {class_name} ({str(e).splitlines()[0]}); "
             f"without the hub, point it at a local pipeline folder"
         ) from None
-    return TextToImagePipeline(pipeline)
+    return DiffusersPipeline(pipeline)

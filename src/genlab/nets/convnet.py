@@ -42,5 +42,13 @@ class ConvNet(nn.Module):
         )
         self.head = nn.Linear(fc_size, num_classes)
 
+    @property
+    def embedding_size(self) -> int:
+        return self.head.in_features
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The features the head classifies ([N, embedding_size]): what a Fréchet distance compares."""
+        return self.classifier(self.features(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.classifier(self.features(x)))
+        return self.head(self.embed(x))

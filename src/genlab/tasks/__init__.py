@@ -9,6 +9,8 @@ from genlab.tasks.language_modeling import LanguageModeling
 from genlab.tasks.preference import PreferenceTuning
 from genlab.tasks.text_to_audio import TextToAudio
 from genlab.tasks.text_to_image import TextToImage
+from genlab.tasks.text_to_video import TextToVideo
+from genlab.tasks.video_diffusion import VideoDiffusion
 
 __all__ = [
     "AudioDiffusion",
@@ -21,4 +23,6 @@ __all__ = [
     "SequenceClassification",
     "TextToAudio",
     "TextToImage",
+    "TextToVideo",
+    "VideoDiffusion",
 ]
