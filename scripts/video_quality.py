@@ -23,10 +23,10 @@ from pathlib import Path
 
 import torch
 
-from genlab.api import load_run, load_run_data
-from genlab.evaluation.frechet import ClassifierFeatures, frechet_distance
+from frechet_distances import distances, generate, real_split
+from genlab.api import load_run_data
+from genlab.evaluation.frechet import ClassifierFeatures
 from genlab.evaluation.motion import motion_direction
-from genlab.generation.requests import class_requests
 from genlab.generation.video_settings import VideoGenerationSettings
 from recipe_runs import REPO, ensure_trained
 
@@ -60,16 +60,8 @@ def main() -> None:
     features = ClassifierFeatures.from_run(args.classifier_run)
     data = load_run_data(args.generator_run)
     data.setup()
-    mean, std = (torch.as_tensor(a) for a in data.normalization)
-
-    def real(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = data.splits[split].tensors
-        return (x * std + mean).clamp(0, 1), y
-
-    test_clips, test_labels = real("test")
-    val_clips, _ = real("val")
-
-    generator = load_run(args.generator_run)
+    test_clips, test_labels = real_split(data, "test")
+    val_clips, _ = real_split(data, "val")
     settings = VideoGenerationSettings(
         n_per_prompt=args.n_per_class,
         guidance_scale=args.guidance,
@@ -77,45 +69,23 @@ def main() -> None:
         num_inference_steps=args.steps,
         batch_size=64,
     )
-    requests = class_requests(settings, tuple(data.class_names), generator.num_classes)
-    started, batches = time.perf_counter(), []
-    for i in range(0, len(requests), settings.batch_size):
-        batches.append(generator.generate(requests[i : i + settings.batch_size], settings))
-        print(f"generated {min(i + settings.batch_size, len(requests))}/{len(requests)} clips", flush=True)
+    print("generating:", flush=True)
+    started = time.perf_counter()
+    requests, clips = generate(args.generator_run, settings, tuple(data.class_names))
     seconds = time.perf_counter() - started
-    clips = torch.cat(batches)
     labels = torch.tensor([r.label for r in requests])
 
     generated = judged(features, clips, labels, data)
     reference = judged(features, test_clips, test_labels, data)
-    size = min(len(clips), len(test_clips))
-    noised = (val_clips + args.noise * torch.randn(val_clips.shape, generator=torch.Generator().manual_seed(0))).clamp(
-        0, 1
-    )
-    distances = {
-        "generated_vs_test": frechet_distance(features, test_clips, clips[torch.randperm(len(clips))[:size]]),
-        "floor_val_vs_test": frechet_distance(features, test_clips, val_clips),
-        f"ceiling_val_with_noise_{args.noise}_vs_test": frechet_distance(features, test_clips, noised),
-    }
-    per_direction = {
-        d: float(
-            torch.tensor(
-                [
-                    motion_direction(c, data.directions, data.speed / 2) == d
-                    for c, r in zip(clips, requests)
-                    if data.direction_of(r.label) == d
-                ]
-            )
-            .float()
-            .mean()
-        )
-        for d in data.directions
-    }
+    frechet = distances(features, test_clips, val_clips, clips, args.noise)
+    seen = [motion_direction(c, data.directions, data.speed / 2) for c in clips]
+    wanted = [data.direction_of(r.label) for r in requests]
+    per_direction = {d: sum(s == w == d for s, w in zip(seen, wanted)) / wanted.count(d) for d in data.directions}
     result = {
         **generated,
         "per_direction": per_direction,
         "real_test_clips": reference,
-        "frechet_distance": distances,
+        "frechet_distance": frechet,
         "clips": len(clips),
         "seconds_to_generate": round(seconds, 1),
         "guidance_scale": args.guidance,

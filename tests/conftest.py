@@ -3,6 +3,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -309,3 +310,35 @@ def preference_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("pairs") / "pairs.jsonl"
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+def _sliding_square(direction: int, frames: int = 6, size: int = 20) -> np.ndarray:
+    """A white square sliding left (-1) or right (+1) on black, [frames, size, size, 3] uint8."""
+    video = np.zeros((frames, size, size, 3), dtype=np.uint8)
+    for t in range(frames):
+        x = 2 + 2 * t if direction > 0 else size - 8 - 2 * t
+        video[t, 7:13, x : x + 6] = 255
+    return video
+
+
+@pytest.fixture(scope="session")
+def video_root(tmp_path_factory) -> Path:
+    """A folder of the user's clips: left/ and right/ classes of six clips each, in turn a GIF, an MP4 and a
+    folder of PNG frames."""
+    from PIL import Image
+
+    from genlab.generation.video_files import write_video
+
+    root = tmp_path_factory.mktemp("clips")
+    for name, direction in (("left", -1), ("right", 1)):
+        for i in range(6):
+            video = _sliding_square(direction)
+            if i % 3 == 2:
+                frames = root / name / f"clip{i}"
+                frames.mkdir(parents=True)
+                for t, frame in enumerate(video):
+                    Image.fromarray(frame).save(frames / f"{t:03d}.png")
+            else:
+                clip = torch.from_numpy(video).permute(3, 0, 1, 2).float() / 255
+                write_video(clip, root / name / f"clip{i}", fps=4, format="gif" if i % 3 == 0 else "mp4")
+    return root

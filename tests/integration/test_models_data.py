@@ -39,6 +39,10 @@ GENERATORS = {
         ["generation.num_inference_steps=2", "generation.height=16", "generation.width=16"],
     ),
     "musicgen": ("tiny_musicgen", ["generation.duration_seconds=0.2", "generation.top_k=8"]),
+    "text_to_video": (
+        "tiny_text_to_video_pipeline",
+        ["generation.num_inference_steps=2", "generation.height=16", "generation.width=16", "generation.num_frames=3"],
+    ),
 }
 
 
@@ -135,7 +139,12 @@ def data_overrides(
     audio_parquet: Path | None = None,
     chat_file: Path | None = None,
     preference_file: Path | None = None,
+    video_root: Path | None = None,
 ) -> list[str]:
+    if data == "video_folder":
+        return [f"data.root={video_root}", "data.frames=4", "data.size=8", "data.val_size=2", "data.test_size=2"]
+    if data in ("moving_objects", "moving_object_frames"):  # 64 digits of the 1,797 keep it quick
+        return ["data.max_objects=64"]
     if data == "chat_files":  # the tiny test Llama has no chat template of its own
         return [f"data.paths=[{chat_file}]", "data.chat_template=chatml", "data.max_length=128"]
     if data == "preference_files":
@@ -188,8 +197,16 @@ def data_overrides(
 
 
 def sampler_overrides(config_text: str) -> list[str]:
-    """Spectrogram diffusion draws sample grids at validation: two sampler steps are enough to run that path."""
-    return ["generation.num_inference_steps=2"] if "audio_diffusion" in config_text else []
+    """Spectrogram and video diffusion draw samples at validation: two sampler steps are enough to run that path."""
+    drawing = "audio_diffusion" in config_text or "video_diffusion" in config_text
+    return ["generation.num_inference_steps=2"] if drawing else []
+
+
+def video_net_overrides(model: str, data: str) -> list[str]:
+    """video_folder's 8×8 frames: a two-level space-time UNet halves them once."""
+    if model == "video_diffusion" and data == "video_folder":
+        return ["model.block_out_channels=[16,32]", "model.temporal_attention_levels=[1]", "model.attention_head_dim=8"]
+    return []
 
 
 def test_every_model_and_data_config_is_in_a_family():
@@ -215,6 +232,7 @@ def test_model_on_data_fast_dev_run(
     tiny_bert_zip,
     chat_file,
     preference_file,
+    video_root,
 ):
     overrides = [
         family,
@@ -232,6 +250,7 @@ def test_model_on_data_fast_dev_run(
             audio_parquet,
             chat_file,
             preference_file,
+            video_root,
         ),
     ]
     if model == "hf_causal":  # the model's own tokenizer, which has no vocab_size to set
@@ -239,7 +258,7 @@ def test_model_on_data_fast_dev_run(
         overrides += [f"model.name_or_path={tiny_llama}", "data/tokenizer=hf"]
     if model == "hf_seqcls":
         overrides += [f"model.name_or_path={tiny_bert_zip}"]
-    metrics = api.run([*overrides, *sampler_overrides(model)], run_dir)
+    metrics = api.run([*overrides, *sampler_overrides(model), *video_net_overrides(model, data)], run_dir)
     assert np.isfinite(metrics["test/loss"])
     if family.endswith("classification"):
         assert 0.0 <= metrics["test/acc"] <= 1.0

@@ -274,35 +274,8 @@ def test_without_pyav_clips_are_written_as_gif_said_once(tmp_path, monkeypatch, 
 # --- the user's own clips ----------------------------------------------------------------------------------------
 
 
-def _clip(direction: int, frames: int = 6, size: int = 20) -> np.ndarray:
-    """A white square sliding left (-1) or right (+1) on black, [frames, size, size, 3] uint8."""
-    video = np.zeros((frames, size, size, 3), dtype=np.uint8)
-    for t in range(frames):
-        x = 2 + 2 * t if direction > 0 else size - 8 - 2 * t
-        video[t, 7:13, x : x + 6] = 255
-    return video
-
-
-def clip_folder(root):
-    """left/ and right/ classes, each clip a GIF, an MP4 or a folder of PNG frames."""
-    from genlab.generation.video_files import write_video
-
-    for name, direction in (("left", -1), ("right", 1)):
-        for i in range(6):
-            clip = torch.from_numpy(_clip(direction)).permute(3, 0, 1, 2).float() / 255
-            form = i % 3
-            if form == 2:
-                frames = root / name / f"clip{i}"
-                frames.mkdir(parents=True)
-                for t, frame in enumerate(_clip(direction)):
-                    Image.fromarray(frame).save(frames / f"{t:03d}.png")
-            else:
-                write_video(clip, root / name / f"clip{i}", fps=4, format="gif" if form == 0 else "mp4")
-    return root
-
-
-def test_a_folder_of_clips_trains_a_video_model(tmp_path, run_dir):
-    root = clip_folder(tmp_path / "clips")
+def test_a_folder_of_clips_trains_a_video_model(video_root, tmp_path, run_dir):
+    root = shutil.copytree(video_root, tmp_path / "clips")
     overrides = [
         "experiment=video_diffusion",
         "data=video_folder",
@@ -463,6 +436,10 @@ def test_the_frechet_callback_logs_distance_and_agreement(tmp_path, run_dir):
     header = rows[0].split(",")
     last = dict(zip(header, [r for r in rows if r.split(",")[header.index("val/frechet_distance")]][-1].split(",")))
     assert float(last["val/frechet_distance"]) > 0 and 0 <= float(last["val/class_agreement"]) <= 1
+    from genlab.cli.report import main as genlab_report
+
+    genlab_report([str(run_dir), "--out", str(tmp_path / "report")])
+    assert "val/frechet_distance" in (tmp_path / "report" / "report.md").read_text()
     with pytest.raises(ConfigError, match="callbacks.frechet.classifier_run=.*nowhere: no finished run there"):
         api.run(
             [

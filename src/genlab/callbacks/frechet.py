@@ -6,14 +6,13 @@ import lightning as L
 import torch
 
 from genlab.core.protocols import ImageGenerator, LabelledData, NormalizedData
+from genlab.data.moving_objects import DIRECTIONS
 from genlab.errors import ConfigError
 from genlab.generation.image_settings import ImageGenerationSettings
 from genlab.generation.requests import class_requests
 
 if TYPE_CHECKING:
     from genlab.evaluation.frechet import ClassifierFeatures
-
-_MOTION = ("left", "right", "up", "down", "up_left", "up_right", "down_left", "down_right")
 
 
 class FrechetDistance(L.Callback):
@@ -55,7 +54,13 @@ class FrechetDistance(L.Callback):
                 f"callbacks.frechet: task {type(pl_module).__name__} is not a class-conditional diffusion model "
                 f"(experiment=diffusion, audio_diffusion or video_diffusion)"
             )
-        names = tuple(trainer.datamodule.class_names) if isinstance(trainer.datamodule, LabelledData) else ()
+        datamodule = trainer.datamodule
+        if not isinstance(datamodule, NormalizedData) or datamodule.normalization is None:
+            raise ConfigError(
+                f"callbacks.frechet: data {type(datamodule).__name__} does not say how it normalized its inputs, "
+                f"so they cannot be compared with generated ones"
+            )
+        names = tuple(datamodule.class_names) if isinstance(datamodule, LabelledData) else ()
         self.features = ClassifierFeatures.from_run(self.classifier_run, "callbacks.frechet.classifier_run")
         judged = self.features.class_names
         objects = [name.split(":")[0] for name in names]
@@ -67,7 +72,7 @@ class FrechetDistance(L.Callback):
             )
         self.targets = [judged.index(o) for o in objects]
         parts = [name.split(":") for name in names]
-        self.directions = [p[1] if len(p) == 2 and p[1] in _MOTION else None for p in parts]
+        self.directions = [p[1] if len(p) == 2 and p[1] in DIRECTIONS else None for p in parts]
         self.features.to(pl_module.device)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -96,11 +101,7 @@ class FrechetDistance(L.Callback):
             pl_module.log("val/direction_agreement", self._direction_agreement(requests, generated))
 
     def _real(self, trainer: L.Trainer) -> torch.Tensor:
-        datamodule = trainer.datamodule
-        if not isinstance(datamodule, NormalizedData) or datamodule.normalization is None:
-            raise ConfigError(
-                f"callbacks.frechet: data {type(datamodule).__name__} does not say how it normalized inputs"
-            )
+        datamodule = trainer.datamodule  # its normalization was checked at fit start
         mean, std = (torch.as_tensor(a) for a in datamodule.normalization)
         inputs, count = [], 0
         for x, _ in datamodule.val_dataloader():

@@ -87,6 +87,12 @@ def _moving_objects_classes(source: str, directions: list[str]) -> int:
     return clip_class_count(source, directions)
 
 
+def _moving_objects_factors(source: str, directions: list[str]) -> list[int]:
+    from genlab.data.moving_objects import clip_class_factors
+
+    return clip_class_factors(source, directions)
+
+
 def _object_classes(source: str) -> int:
     from genlab.data.moving_objects import source_class_names
 
@@ -132,6 +138,7 @@ def register_resolvers() -> None:
     if not OmegaConf.has_resolver("genlab.moving_objects_classes"):
         # data=moving_objects: (object class, direction) pairs; data=moving_object_frames: the object classes
         register_resolver("genlab.moving_objects_classes", _moving_objects_classes)
+        register_resolver("genlab.moving_objects_factors", _moving_objects_factors)
         register_resolver("genlab.object_classes", _object_classes)
         register_resolver("genlab.video_folder_classes", _video_folder_classes)
     if not OmegaConf.has_resolver("genlab.first_source"):

@@ -47,6 +47,11 @@ def clip_class_count(source: str, directions: Sequence[str]) -> int:
     return len(source_class_names(source)) * len(directions)
 
 
+def clip_class_factors(source: str, directions: Sequence[str]) -> list[int]:
+    """[object classes, directions]: a clip's class is object * len(directions) + direction."""
+    return [len(source_class_names(source)), len(directions)]
+
+
 def clip_class_names(object_names: Sequence[str], directions: Sequence[str]) -> tuple[str, ...]:
     """Class ``object * len(directions) + direction`` is named ``"<object>:<direction>"``."""
     return tuple(f"{name}:{direction}" for name in object_names for direction in directions)
@@ -151,6 +156,7 @@ class MovingObjectsDataModule(ImageClassificationDataModule):
         fashion_root: str = "/usr/share/datasets/fashion-mnist",
         input_shape: Sequence[int] | None = None,
         num_classes: int | None = None,
+        class_factors: Sequence[int] | None = None,
         batch_size: int = 32,
         split_seed: int = 0,
         mean: float | Sequence[float] | None = None,
@@ -212,6 +218,11 @@ class MovingObjectsDataModule(ImageClassificationDataModule):
     @staticmethod
     def _classes(object_names: Sequence[str], directions: Sequence[str]) -> int:
         return len(object_names) * len(directions)
+
+    @staticmethod
+    def _factors(object_names: Sequence[str], directions: Sequence[str]) -> list[int] | None:
+        """What a class is made of (object, direction), for a model that embeds each on its own."""
+        return [len(object_names), len(directions)]
 
     def object_of(self, label: int) -> int:
         return label // len(self.directions)
@@ -304,6 +315,10 @@ class MovingObjectFramesDataModule(MovingObjectsDataModule):
     @staticmethod
     def _classes(object_names: Sequence[str], directions: Sequence[str]) -> int:
         return len(object_names)
+
+    @staticmethod
+    def _factors(object_names: Sequence[str], directions: Sequence[str]) -> list[int] | None:
+        return None  # the object alone
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:

@@ -5,7 +5,8 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.loggers import WandbLogger
 
-from genlab.core.protocols import LabelledData, SpectrogramGenerator
+from genlab.core.protocols import LabelledData, SpectrogramGenerator, VideoGenerator
+from genlab.errors import ConfigError
 from genlab.generation.audio_writer import log_audio
 from genlab.generation.image_grid import labelled_grid
 from genlab.generation.image_settings import ImageGenerationSettings
@@ -24,6 +25,12 @@ class ImageSamples(L.Callback):
     def __init__(self, settings: ImageGenerationSettings, output_dir: str):
         self.settings = dataclasses.replace(settings, n_per_prompt=settings.samples_per_class)
         self.folder = Path(output_dir) / "samples"
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if isinstance(pl_module, VideoGenerator):
+            raise ConfigError(
+                "callbacks.image_samples: this model makes clips; use callbacks=[default,video_samples] instead"
+            )
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or (trainer.current_epoch + 1) % self.settings.every_n_epochs:

@@ -1,3 +1,4 @@
+import math
 from collections.abc import Sequence
 from typing import cast
 
@@ -68,13 +69,15 @@ class SpaceTimeUNet(nn.Module):
     ResnetBlock2D, temporal convolution, and temporal attention at the levels in ``temporal_attention_levels`` and
     in the middle). Space is halved between levels, time never, so any number of frames works. Conditioning as in
     ``DiffusionUNet``: a class embedding (with one extra ``null_class`` for classifier-free guidance) added to the
-    timestep embedding.
+    timestep embedding. With ``class_factors`` (e.g. [10, 4]: class = object × 4 + direction) each factor has its
+    own embedding and they are summed, so what the net learns of a direction serves every object.
     """
 
     def __init__(
         self,
         input_shape: Sequence[int],
         num_classes: int | None = None,
+        class_factors: Sequence[int] | None = None,
         block_out_channels: Sequence[int] = (32, 64, 64),
         layers_per_block: int = 1,
         temporal_attention_levels: Sequence[int] = (2,),
@@ -111,7 +114,15 @@ class SpaceTimeUNet(nn.Module):
         base, temb = block_out_channels[0], block_out_channels[0] * 4
         self.time_proj = Timesteps(base, flip_sin_to_cos=True, downscale_freq_shift=0)
         self.time_embedding = TimestepEmbedding(base, temb)
-        self.class_embedding = nn.Embedding(num_classes + 1, temb) if num_classes else None
+        if class_factors is not None and math.prod(class_factors) != num_classes:
+            raise ConfigError(
+                f"model.class_factors={list(class_factors)}: their product must be the data's {num_classes} classes"
+            )
+        # one embedding per factor of the class (object, direction), each with its own "none" entry, summed:
+        # a direction learnt on one object serves every object
+        factors = class_factors or ([num_classes] if num_classes else [])
+        self.class_factors = tuple(factors) if num_classes else ()
+        self.class_embeddings = nn.ModuleList(nn.Embedding(n + 1, temb) for n in self.class_factors)
         self.conv_in = nn.Conv2d(channels, base, 3, padding=1)
 
         def block(c_in: int, c_out: int, attention: bool) -> SpaceTimeBlock:
@@ -154,14 +165,23 @@ class SpaceTimeUNet(nn.Module):
             raise ValueError("an unconditional SpaceTimeUNet has no null class")
         return self.num_classes
 
+    def _class_embedding(self, labels: torch.Tensor) -> torch.Tensor:
+        """The sum of the factors' embeddings; the null class is "none" in every factor."""
+        null = labels == self.null_class
+        parts, rest = [], labels
+        for n, embedding in reversed(list(zip(self.class_factors, self.class_embeddings))):
+            parts.append(embedding(torch.where(null, n, rest % n)))
+            rest = rest // n
+        return torch.stack(parts).sum(0)
+
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         b, c, frames, height, width = x.shape
         timesteps = timesteps.reshape(-1).expand(b) if timesteps.numel() == 1 else timesteps
         emb = self.time_embedding(self.time_proj(timesteps).to(x.dtype))
-        if self.class_embedding is not None:
+        if self.num_classes is not None:
             if labels is None:
                 labels = torch.full((b,), self.null_class, dtype=torch.long, device=x.device)
-            emb = emb + self.class_embedding(labels).to(emb.dtype)
+            emb = emb + self._class_embedding(labels).to(emb.dtype)
         emb = emb.repeat_interleave(frames, dim=0)
         h = self.conv_in(x.transpose(1, 2).reshape(b * frames, c, height, width))
         skips = [h]
