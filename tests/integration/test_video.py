@@ -241,12 +241,13 @@ def test_killed_video_run_resumes_to_identical_weights_and_ema(tmp_path):
         "trainer.max_epochs=2",
         "logger=csv",
         "callbacks=[last_checkpoint,step_checkpoints]",
-        "callbacks.step_checkpoints.every_n_train_steps=2",
+        "callbacks.step_checkpoints.every_n_train_steps=3",
         "trainer.num_sanity_val_steps=0",
+        "data.clips_per_object=2",  # 4 steps an epoch: killed at step 7, resumed from step 6, mid-epoch
     ]
-    kill = ["+callbacks.kill.step=3"]
-    _, expected, got = straight_then_killed_and_resumed(common, kill, "step_0000002.ckpt", tmp_path)
-    assert got["global_step"] == expected["global_step"] == 4
+    kill = ["+callbacks.kill.step=7"]
+    _, expected, got = straight_then_killed_and_resumed(common, kill, "step_0000006.ckpt", tmp_path)
+    assert got["global_step"] == expected["global_step"] == 8
     assert any(k.startswith("ema.avg__") for k in expected["state_dict"])
     for name, tensor in expected["state_dict"].items():
         assert torch.equal(got["state_dict"][name], tensor), name
