@@ -310,7 +310,7 @@ def test_a_model_outside_its_family_is_one_line_naming_the_valid_partners(run_di
         api.run(["model=diffusion", "data=digits", *FAST], run_dir)
     with pytest.raises(
         ConfigError,
-        match=r"^data=fortunes does not go with task=classification \(model=cnn\): it takes data=fashion_mnist\|digits\|cifar10\|spoken_digits\|image_folder\|audio_folder\|sequences\|mixture\|hf_images\|hf_audio$",
+        match=r"^data=fortunes does not go with task=classification \(model=cnn\): it takes data=fashion_mnist\|digits\|cifar10\|spoken_digits\|image_folder\|audio_folder\|sequences\|mixture\|hf_images\|hf_audio\|moving_object_frames$",
     ):
         api.run(["model=cnn", "data=fortunes", *FAST], run_dir)
     with pytest.raises(ConfigError, match=r"^model=cnn does not take data=sequences: use model=ffn\|rnn\|transformer$"):
