@@ -325,7 +325,7 @@ class MovingObjectFramesDataModule(MovingObjectsDataModule):
             return
         frames = {}
         for split, (x, y) in self.clips().items():
-            flat = x[:, :, :].transpose(0, 2, 1, 3, 4).reshape(-1, 1, self.size, self.size)
+            flat = x.transpose(0, 2, 1, 3, 4).reshape(-1, 1, self.size, self.size)
             frames[split] = (flat, np.repeat(y // len(self.directions), self.frames))
         mean, std = self.normalization = self._stats(frames["train"][0])
         self.splits = {split: self._tensors(x, y, mean, std) for split, (x, y) in frames.items()}
