@@ -125,7 +125,7 @@ def test_stage_with_its_own_data_shares_the_tokenizer(run_dir):
         "tokenizer": {
             "_target_": "genlab.data.tokenizer.train_or_load_tokenizer",
             "_partial_": True,
-            "path": str(run_dir / "unused"),
+            "save_dir": str(run_dir / "unused"),
             "kind": "bpe",
             "vocab_size": 300,
         },

@@ -88,7 +88,7 @@ def test_lm_model_with_image_data_says_what_to_pair(run_dir, tmp_path):
     (own / "my_lm.yaml").write_text((CONF / "model" / "transformer_lm.yaml").read_text())
     with pytest.raises(
         ConfigError,
-        match=r"model.vocab_size=\$\{data.tokenizer.vocab_size\} cannot be resolved.*experiment=\.\.\. pairs model, task and data",
+        match=r"model.max_len=\$\{data.block_size\} cannot be resolved.*experiment=\.\.\. pairs model, task and data",
     ):
         api.run(["model=my_lm", "trainer.fast_dev_run=true", "logger=none"], run_dir, config_dir=tmp_path / "conf")
 

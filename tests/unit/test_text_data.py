@@ -10,7 +10,9 @@ from genlab.errors import DataError
 
 
 def fortunes(tmp_path, kind="bpe", vocab_size=512, **kwargs) -> FortunesDataModule:
-    tokenizer = functools.partial(train_or_load_tokenizer, path=str(tmp_path / "tok"), kind=kind, vocab_size=vocab_size)
+    tokenizer = functools.partial(
+        train_or_load_tokenizer, save_dir=str(tmp_path / "tok"), kind=kind, vocab_size=vocab_size
+    )
     return FortunesDataModule(
         tokenizer=tokenizer, files=["computers", "science"], block_size=32, cache_dir=str(tmp_path / "cache"), **kwargs
     )
@@ -86,7 +88,7 @@ def test_text_files_in_three_formats(tmp_path):
 )
 def test_bad_text_files(tmp_path, setup, message):
     setup(tmp_path)
-    tokenizer = functools.partial(train_or_load_tokenizer, path=str(tmp_path / "tok"))
+    tokenizer = functools.partial(train_or_load_tokenizer, save_dir=str(tmp_path / "tok"))
     with pytest.raises(DataError, match=message):
         TextFilesDataModule(paths=[str(tmp_path / "missing.txt")], tokenizer=tokenizer).setup()
 
@@ -96,6 +98,6 @@ def test_wrong_column_and_too_little_text(tmp_path):
     with pytest.raises(DataError, match=r"data.text_column='text': not in record 1 of .*x.jsonl \(fields: body\)"):
         read_text_files([str(tmp_path / "x.jsonl")])
     (tmp_path / "y.txt").write_text("tiny\n%\ntexts\n%\nonly")
-    tokenizer = functools.partial(train_or_load_tokenizer, path=str(tmp_path / "tok"), vocab_size=300)
+    tokenizer = functools.partial(train_or_load_tokenizer, save_dir=str(tmp_path / "tok"), vocab_size=300)
     with pytest.raises(DataError, match=r"fewer than data.block_size\+1=129; lower data.block_size"):
         TextFilesDataModule(paths=[str(tmp_path / "y.txt")], separator="%", tokenizer=tokenizer).setup()

@@ -18,6 +18,12 @@ USER_ERRORS = (
 _DETAIL_PREFIXES = ("full_key:", "object_type=", "reference_type=", "To append to your config")
 # Keys genlab renamed: an old command line gets the new name in its error.
 RENAMED_KEYS = {"task_name": "experiment_name"}
+# Keys a user reaches for under a config that has no such key: what they meant instead.
+MISPLACED_KEYS = {
+    "data.tokenizer.path": "data.tokenizer.path is the key of your own tokenizer: choose it with "
+    "data/tokenizer=pretrained data.tokenizer.path=... (a tokenizer.json, a tokenizer folder, a hub id or GPT-2 BPE "
+    "files); data/tokenizer=bpe and char are trained by genlab on the data"
+}
 
 
 def describe(error: BaseException) -> str:
@@ -60,6 +66,8 @@ def genlab_error_within(error: BaseException) -> GenlabError | None:
 
 def _unknown_key(error: OmegaConfBaseException) -> str:
     full_key = error.full_key or ""
+    if full_key in MISPLACED_KEYS:
+        return MISPLACED_KEYS[full_key]
     parent = error.parent_node
     known = [str(k) for k in parent] if parent is not None else []
     leaf = full_key.rsplit(".", 1)[-1]

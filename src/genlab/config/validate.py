@@ -27,6 +27,14 @@ from genlab.integrations.omegaconf_nodes import child, child_keys, written_value
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 # Arguments that genlab.build passes itself, never from the config.
 _PROVIDED_BY_BUILD = {"net", "callbacks", "logger"}
+# Interpolations that fail for a reason worth saying: the key, and what the user meant.
+_UNRESOLVED_HINTS = {
+    "data.tokenizer.name_or_path": "data/tokenizer=hf is a pretrained model's own tokenizer and this model has "
+    "none; give your tokenizer with data/tokenizer=pretrained data.tokenizer.path=... (or set "
+    "data.tokenizer.name_or_path)"
+}
+# Keys whose null build fills in from the data (genlab.core.build.size_to_tokenizer).
+_FILLED_BY_BUILD = {"model.vocab_size"}
 _COPIED = "(by interpolation) "
 _SECTIONS = ("model", "data", "task", "tuning", "schedule", "generation", "trainer", "callbacks", "logger")
 
@@ -85,6 +93,9 @@ def _check_target(node: DictConfig, path: str) -> Iterator[str]:
             if cause is not None:  # a genlab resolver read the user's files: its message says what is wrong
                 yield str(cause)
                 return
+            if f"{path}.{key}" in _UNRESOLVED_HINTS:
+                yield _UNRESOLVED_HINTS[f"{path}.{key}"]
+                return
             raw = written_value(node, key)
             yield f"{path}.{key}={raw} cannot be resolved ({type(e).__name__}: {str(e).splitlines()[0]}); this {path} does not fit the other groups chosen: an experiment=... pairs model, task and data"
             return
@@ -96,6 +107,8 @@ def _check_target(node: DictConfig, path: str) -> Iterator[str]:
             continue
         if key in hints:
             value = OmegaConf.select(node, key, throw_on_missing=False)
+            if value is None and f"{path}.{key}" in _FILLED_BY_BUILD:
+                continue
             if not _matches(value, hints[key]):
                 copied = _COPIED if OmegaConf.is_interpolation(node, key) else ""
                 yield f"{copied}{path}.{key}={value!r}: {target} expects {_describe(hints[key])}"

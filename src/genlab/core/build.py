@@ -1,6 +1,7 @@
 """From a composed config to the objects of a run. The only place, with genlab.cli.train, that knows about Hydra."""
 
 import inspect
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from genlab.core.protocols import (
     Schedule,
     ShapedData,
     ShapeDeclaringTask,
+    TokenEmbedder,
+    TokenizingData,
     Tuning,
     require,
     require_instance,
@@ -31,6 +34,8 @@ from genlab.errors import ConfigError, GenlabError
 from genlab.generation.predict import check_generation
 from genlab.integrations.lightning_precision import bf16_plugin
 from genlab.integrations.wandb import set_aside_empty_logs
+
+log = logging.getLogger("genlab")
 
 
 def instantiate_section(node: DictConfig, key: str, **kwargs: Any) -> Any:
@@ -45,8 +50,12 @@ def instantiate_section(node: DictConfig, key: str, **kwargs: Any) -> Any:
 
 
 def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
+    """The run's objects. What the data decides is filled into the config first: ``model.vocab_size: null``
+    becomes the size of the data's tokenizer."""
     datamodule = instantiate_section(cfg.data, "data")
     require_instance(datamodule, L.LightningDataModule, "data")
+    model_name = ctx.choices.get("model", "model")
+    size_to_tokenizer(cfg.model, datamodule, model_name)
     tuning = instantiate_section(cfg.tuning, "tuning")
     require(tuning, Tuning, "tuning")
 
@@ -56,12 +65,13 @@ def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
 
     loads_quantized = "quantization_config" in inspect.signature(get_method(cfg.model._target_)).parameters
     net = tuning.build(make_net, loads_quantized, cfg.trainer.get("accelerator", "auto"))
+    check_embeddings(net, datamodule, model_name)
     # _convert_: a curriculum's stages arrive as plain dicts, with their data modules and schedulers built
     schedule = instantiate_section(cfg.schedule, "schedule", _convert_="all")
     require(schedule, Schedule, "schedule")
     module = instantiate_section(cfg.task, "task", net=net, **schedule.task_arguments())
     require_instance(module, L.LightningModule, "task")
-    check_shapes(module, datamodule, ctx.choices.get("model", "model"))
+    check_shapes(module, datamodule, model_name)
     if cfg.get("compile"):
         require(module, NetTask, "task", "compile=true")
         compile_net(module.net, cfg.get("compile_mode"), cfg.paths.cache_dir)
@@ -112,6 +122,45 @@ def build_callback(name: str, node: DictConfig) -> L.Callback:
             f"add it with callbacks=[default,{name}] or drop the callbacks.{name}.* overrides"
         )
     return instantiate_section(node, f"callbacks.{name}")
+
+
+def size_to_tokenizer(model: DictConfig, datamodule: L.LightningDataModule, model_name: str) -> None:
+    """``model.vocab_size: null`` set to the size of the data's tokenizer (made now, before the net). A set
+    vocab_size smaller than the tokenizer is refused: its larger ids would fail mid-run."""
+    if "vocab_size" not in model:
+        return  # a pretrained model: its vocabulary is its own (check_embeddings)
+    wanted = model.vocab_size
+    if not isinstance(datamodule, TokenizingData):
+        if wanted is None:
+            raise ConfigError(
+                f"model={model_name} takes model.vocab_size from the data's tokenizer, and data "
+                f"{type(datamodule).__name__} has none; use text data (experiment=... pairs model, task and data)"
+            )
+        return
+    size = len(datamodule.prepare_tokenizer())
+    if wanted is None:
+        model.vocab_size = size
+        log.info(f"model: vocab_size={size:,}, the tokenizer's")
+    elif wanted < size:
+        raise ConfigError(
+            f"model.vocab_size={wanted} but the tokenizer has {size:,} tokens; leave model.vocab_size=null to take the "
+            f"tokenizer's size"
+        )
+
+
+def check_embeddings(net: nn.Module, datamodule: L.LightningDataModule, model_name: str) -> None:
+    """A pretrained model must embed every id of the data's tokenizer (another model's tokenizer may not fit)."""
+    if not isinstance(datamodule, TokenizingData) or not isinstance(net, TokenEmbedder):
+        return
+    embedding = net.get_input_embeddings()
+    if not isinstance(embedding, nn.Embedding):
+        return  # e.g. a quantized embedding: its size is not known here
+    embeddings, size = embedding.num_embeddings, len(datamodule.prepare_tokenizer())
+    if embeddings < size:
+        raise ConfigError(
+            f"model={model_name} embeds {embeddings:,} token ids but the data's tokenizer has {size:,}; use the "
+            f"model's own tokenizer (data/tokenizer=hf) or one made for it"
+        )
 
 
 def check_shapes(module: L.LightningModule, datamodule: L.LightningDataModule, model_name: str) -> None:

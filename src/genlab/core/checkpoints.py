@@ -254,11 +254,36 @@ def check_checkpoint_fits(module: L.LightningModule, path: str | Path, key: str)
 
     state = torch.load(path, map_location="cpu", weights_only=True, mmap=True).get("state_dict", {})
     own = module.state_dict()
+    vocabulary = vocabulary_mismatch(module, own, state, path)
+    if vocabulary:
+        raise ConfigError(f"{key}={path} {vocabulary}")
     misfit = shape_mismatch(own, state)
     unexpected = [name for name in state if name not in own]
     if misfit or unexpected:
         detail = misfit or f"it has weights this model has not ({', '.join(unexpected[:3])})"
         raise ConfigError(f"{key}={path} does not fit this model: {detail}; {_SAME_SETTINGS}")
+
+
+def vocabulary_mismatch(
+    module: L.LightningModule, own: dict[str, Any], given: dict[str, Any], path: str | Path
+) -> str | None:
+    """When the checkpoint's token embedding has another number of tokens than the data's tokenizer gives the net:
+    what went wrong and which tokenizer fits."""
+    from genlab.core.protocols import NetTask, TokenEmbedder
+    from genlab.core.run_folder import run_folder_of
+
+    if not isinstance(module, NetTask) or not isinstance(module.net, TokenEmbedder):
+        return None
+    embedding = module.net.get_input_embeddings()
+    name = next((n for n, p in module.named_parameters() if p is getattr(embedding, "weight", None)), None)
+    if name is None or name not in given or given[name].shape[0] == own[name].shape[0]:
+        return None
+    run = run_folder_of(path)
+    return (
+        f"was trained with a tokenizer of {given[name].shape[0]:,} tokens, and the data's tokenizer has "
+        f"{own[name].shape[0]:,}; use the tokenizer it was trained with (data/tokenizer=pretrained "
+        f"data.tokenizer.path={'<its run>' if run is None else run}/tokenizer)"
+    )
 
 
 def save_net_weights(state: dict[str, torch.Tensor], path: Path) -> None:

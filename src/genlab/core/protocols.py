@@ -65,6 +65,14 @@ class TokenizedData(Protocol):
 
 
 @runtime_checkable
+class TokenizingData(TokenizedData, Protocol):
+    """Text data that can make its tokenizer (train it on its training split, or read the user's) before the model
+    is built: a net genlab builds takes its vocabulary size from it."""
+
+    def prepare_tokenizer(self) -> Any: ...
+
+
+@runtime_checkable
 class CurriculumData(Protocol):
     """Data a curriculum can reorder: one row per training item, chosen by index."""
 
@@ -228,6 +236,14 @@ class PretrainedLM(Protocol):
     config: Any
 
     def generate(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@runtime_checkable
+class TokenEmbedder(Protocol):
+    """A net that embeds token ids (its embedding's ``num_embeddings`` is how many ids it takes), named as in
+    transformers, whose models and PEFT wrappers have it too."""
+
+    def get_input_embeddings(self) -> nn.Module: ...
 
 
 @runtime_checkable

@@ -26,7 +26,7 @@ from genlab.core.checkpoints import (
 )
 from genlab.core.console import print_config, print_summary
 from genlab.core.context import Experiment, RunContext, process_rank
-from genlab.core.run_folder import exclusive_run_folder, take_weights_from
+from genlab.core.run_folder import RESOLVED_CONFIG, exclusive_run_folder, take_weights_from
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict
 from genlab.integrations.lightning_launch import release_ranks
@@ -60,11 +60,10 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
 
 def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: bool) -> dict[str, float]:
     secrets = secret_values(cfg)
-    recorded = public_config(cfg, secrets)
     if writes:
-        (output_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(recorded))
+        save_resolved_config(cfg, output_dir, secrets)
     if cfg.extras.print_config and writes:
-        print_config(recorded)
+        print_config(public_config(cfg, secrets))
     ckpt_path = checkpoint_to_resume(cfg, output_dir, ctx.in_sweep)
     if writes and cfg.ckpt_path and not cfg.train:
         take_weights_from(output_dir, cfg.ckpt_path)  # once the checkpoint is known to be whole
@@ -72,6 +71,8 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
         L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     exp = build(cfg, ctx)
+    if writes:
+        save_resolved_config(cfg, output_dir, secrets)  # with what the data decided (model.vocab_size)
     check_stages(exp.module, cfg, ctx.choices.get("model", "model"))
     if ckpt_path:
         check_checkpoint_fits(exp.module, ckpt_path, "ckpt_path" if cfg.ckpt_path else "resume")
@@ -100,6 +101,10 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
         print_summary(metrics, output_dir, exp.trainer)
     return metrics
+
+
+def save_resolved_config(cfg: DictConfig, output_dir: Path, secrets: frozenset[str]) -> None:
+    (output_dir / RESOLVED_CONFIG).write_text(OmegaConf.to_yaml(public_config(cfg, secrets)))
 
 
 def check_stages(module: L.LightningModule, cfg: DictConfig, model_name: str) -> None:

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 from genlab.data.hf_columns import encoded
 from genlab.data.hf_datasets import SPLITS, HFDatasetSource, fingerprint, held_out_splits
 from genlab.data.in_memory import InMemoryDataModule, resumable_loader, run_seed
-from genlab.data.language_modeling import TokenizerFactory
+from genlab.data.language_modeling import TokenizerFactory, encode_texts
 from genlab.data.large_shuffle import LargeShuffleSampler
 from genlab.data.token_blocks import (
     FiniteTokenBlocks,
@@ -85,17 +85,13 @@ class HFTextDataModule(InMemoryDataModule):
         self.num_workers = num_workers
         self.tokenizer: Any = None  # a Hugging Face tokenizer once set up (or set by a curriculum)
         self.blocks: dict[str, Dataset] = {}
+        self._split_rows: tuple[dict[str, Any], np.ndarray] | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.blocks:
             return
-        columns = {"text_column": self.text_column}
-        # the drawn held-out texts stay in the training split's dataset and are skipped as its tokens are written:
-        # no list of the training rows, however many there are
-        splits, drawn = held_out_splits(self.source, self.val_size, self.test_size, self.split_seed, columns)
-        excluded = np.sort(np.concatenate(list(drawn.values()))) if drawn else np.empty(0, dtype=np.int64)
-        if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
-            self.tokenizer = self.tokenizer_factory(texts=self._first_texts(splits["train"], excluded))
+        self.prepare_tokenizer()
+        splits, excluded = self._splits()
         if self.source.streaming:
             train = splits["train"]
             self.blocks["train"] = StreamedTokenBlocks(
@@ -111,8 +107,26 @@ class HFTextDataModule(InMemoryDataModule):
             log.info(f"data: {split} split {len(stream):,} tokens, {len(blocks):,} blocks")
             self.blocks[split] = blocks
 
+    def prepare_tokenizer(self) -> Any:
+        """The tokenizer, made (once) from the first training texts."""
+        if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
+            splits, excluded = self._splits()
+            self.tokenizer = self.tokenizer_factory(texts=self._first_texts(splits["train"], excluded))
+        return self.tokenizer
+
+    def _splits(self) -> tuple[dict[str, Any], np.ndarray]:
+        """The splits, and the training split's rows drawn into val/test (sorted): the drawn held-out texts stay in
+        the training split's dataset and are skipped as its tokens are written, so there is no list of the
+        training rows, however many there are."""
+        if self._split_rows is None:
+            columns = {"text_column": self.text_column}
+            splits, drawn = held_out_splits(self.source, self.val_size, self.test_size, self.split_seed, columns)
+            excluded = np.sort(np.concatenate(list(drawn.values()))) if drawn else np.empty(0, dtype=np.int64)
+            self._split_rows = (splits, excluded)
+        return self._split_rows
+
     def _encode(self, texts: list[str]) -> list[list[int]]:
-        return self.tokenizer([str(t) for t in texts], add_special_tokens=False)["input_ids"]
+        return encode_texts(self.tokenizer, [str(t) for t in texts])
 
     def _first_texts(self, train: Any, excluded: np.ndarray) -> list[str]:
         texts: list[str] = []

@@ -71,17 +71,23 @@ class LanguageModelingDataModule(InMemoryDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.blocks:
             return
-        texts = [t for t in self.load_texts() if t.strip()]
-        if not texts:
-            raise DataError(f"{type(self).__name__}: the corpus has no non-empty texts")
-        texts = enough_texts_to_split(texts)
-        index = random_splits(len(texts), self.val_size, self.test_size, self.split_seed, "the corpus's texts")
-        self.texts = {split: [texts[i] for i in idx] for split, idx in index.items()}
-        if self.tokenizer is None:  # a curriculum stage's own corpus gets the run's tokenizer beforehand
-            self.tokenizer = self.tokenizer_factory(texts=self.texts["train"])
+        self.prepare_tokenizer()
         for split in _SPLITS:
             self.streams[split] = self._token_stream(split)
             self.blocks[split] = self._packed(self.streams[split][0], f"the {split} split")
+
+    def prepare_tokenizer(self) -> Any:
+        """The texts read and split, and the tokenizer made from the training split's (once)."""
+        if not self.texts:
+            texts = [t for t in self.load_texts() if t.strip()]
+            if not texts:
+                raise DataError(f"{type(self).__name__}: the corpus has no non-empty texts")
+            texts = enough_texts_to_split(texts)
+            index = random_splits(len(texts), self.val_size, self.test_size, self.split_seed, "the corpus's texts")
+            self.texts = {split: [texts[i] for i in idx] for split, idx in index.items()}
+        if self.tokenizer is None:  # a curriculum stage's own corpus gets the run's tokenizer beforehand
+            self.tokenizer = self.tokenizer_factory(texts=self.texts["train"])
+        return self.tokenizer
 
     def _packed(self, ids: torch.Tensor, what: str) -> torch.Tensor:
         n_blocks = (len(ids) - 1) // self.block_size
@@ -122,7 +128,7 @@ class LanguageModelingDataModule(InMemoryDataModule):
             if cache.is_file():
                 return torch.load(cache, weights_only=True)
         eos = self.tokenizer.eos_token_id
-        encoded = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        encoded = encode_texts(self.tokenizer, texts)
         ids = torch.tensor([token for seq in encoded for token in (*seq, eos)], dtype=torch.long)
         lengths = torch.tensor([len(seq) + 1 for seq in encoded], dtype=torch.long)
         if cache is not None:
@@ -141,6 +147,12 @@ class LanguageModelingDataModule(InMemoryDataModule):
         log_probs = (counts / counts.sum()).log()
         targets = self.blocks[split][:, 1:].flatten()
         return float(torch.exp(-log_probs[targets].mean()))
+
+
+def encode_texts(tokenizer: Any, texts: list[str]) -> list[list[int]]:
+    """Each text's token ids, however long: packing cuts them into blocks, so transformers' warning about texts
+    longer than the tokenizer's model_max_length (verbose) does not apply."""
+    return tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
 
 
 def shifted(blocks: torch.Tensor) -> InMemoryDataset:

@@ -13,19 +13,22 @@ SPECIAL_TOKENS = ["<pad>", "<eos>", "<unk>"]
 
 
 def train_or_load_tokenizer(
-    texts: list[str], path: str, kind: str = "bpe", vocab_size: int = 2048
+    texts: list[str], save_dir: str, kind: str = "bpe", vocab_size: int = 2048, max_length: int | None = None
 ) -> PreTrainedTokenizerFast:
-    """The run's tokenizer: loaded from ``path`` if a run already trained it (resume, predict), else trained on
-    ``texts`` and saved there. ``kind`` is ``bpe`` (byte-level, GPT-2 style) or ``char``; at most ``vocab_size``
-    tokens, so a model sized from the config always has room for every id."""
+    """The run's tokenizer: loaded from ``save_dir`` if this run already trained it (resume, predict), else trained
+    on ``texts`` and saved there. ``kind`` is ``bpe`` (byte-level, GPT-2 style) or ``char``; at most ``vocab_size``
+    tokens (the model is sized from the tokenizer's actual count). ``max_length`` (the model's context) is recorded
+    as its ``model_max_length``."""
     from transformers import PreTrainedTokenizerFast
 
-    folder = Path(path)
+    folder = Path(save_dir)
     if (folder / "tokenizer.json").is_file():
         return PreTrainedTokenizerFast.from_pretrained(str(folder))
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=_train(texts, kind, vocab_size), pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
     )
+    if max_length is not None:
+        tokenizer.model_max_length = max_length
     tokenizer.save_pretrained(str(folder))
     return tokenizer
 

@@ -39,6 +39,9 @@ class TransformerLM(nn.Module):
         nn.init.normal_(self.tokens.weight, std=0.02)
         nn.init.normal_(self.positions.weight, std=0.02)
 
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.tokens
+
     def forward(
         self,
         input_ids: torch.Tensor,
