@@ -98,6 +98,12 @@ def test_each_form_trains_a_model_sized_from_it_and_is_saved_in_the_run(own_toke
     assert saved.decode(original.encode(SAMPLE).ids) == SAMPLE
 
 
+def test_a_pretrained_model_s_tokenizer_folder_sizes_a_model_genlab_builds(own_tokenizers, run_dir):
+    folder = own_tokenizers["Hugging Face folder"]
+    api.run([*LM, "data/tokenizer=hf", f"data.tokenizer.name_or_path={folder}", *FAST], run_dir)
+    assert _config(run_dir)["model"]["vocab_size"] == 500
+
+
 def test_a_resumed_run_reads_the_tokenizer_saved_in_its_folder(own_tokenizers, tmp_path, run_dir):
     copy = tmp_path / "mine.json"
     copy.write_text(own_tokenizers["tokenizer.json file"].read_text())
