@@ -34,6 +34,39 @@ def test_help_and_cfg_import_no_heavy_library(args, tmp_path):
     assert "hydra" in loaded and not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
+# What a run of genlab's own net on images must not import: the libraries of other groups' choices.
+OTHER_GROUPS = ("peft", "diffusers", "bitsandbytes", "datasets", "sklearn", "optuna", "lm_eval", "av", "soundfile")
+# Lightning imports torchmetrics, which imports transformers, scipy, matplotlib and PIL whenever they are installed
+# (Lightning-AI/torchmetrics#2242): those are measured against `import lightning` alone, not forbidden.
+MODULES_OF_THE_DEFAULT_JOB = """
+import sys
+import lightning
+before = {name.split(".")[0] for name in sys.modules}
+from genlab import api
+composed = api.compose(sys.argv[2:], sys.argv[1])
+experiment = api.build(composed)
+experiment.datamodule.setup("fit")
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules} - before)))
+"""
+
+
+@pytest.mark.parametrize("logger", ["logger=csv", "logger=[wandb,csv]"])
+def test_the_default_job_imports_nothing_of_other_groups(logger, tmp_path):
+    """Composing, building and setting up the default job (an ffn on Fashion-MNIST) adds to what Lightning itself
+    imports none of the libraries that other models, data, tunings or sweeps need, and not W&B before its run
+    starts. Checked by the modules loaded, not by a clock."""
+    result = subprocess.run(
+        [sys.executable, "-c", MODULES_OF_THE_DEFAULT_JOB, str(tmp_path / "run"), logger],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    added = set(result.stdout.split())
+    assert "genlab" in added and not added & {*OTHER_GROUPS, "wandb"}, sorted(added)
+
+
 def test_multirun_gives_each_job_its_own_folder(tmp_path):
     result = run_cli(["-m", "model=ffn,cnn", "data=digits", "debug=fdr"], cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]

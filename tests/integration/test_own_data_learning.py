@@ -22,7 +22,7 @@ def write_fashion_pngs(root) -> None:
             folder = root / split / name.replace("/", "-")
             folder.mkdir(parents=True)
             for i in np.flatnonzero(labels == label)[:per_class]:
-                Image.fromarray((images[i, 0] * 255).round().astype(np.uint8)).save(folder / f"{i}.png")
+                Image.fromarray(images[i, 0]).save(folder / f"{i}.png")  # uint8 pixels
 
 
 FASHION_CNN = ["data.channels=1", "data.image_size=28", "data.val_size=300", "model=cnn", "trainer.max_epochs=5"]

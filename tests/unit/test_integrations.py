@@ -152,3 +152,46 @@ def test_lightning_refuses_to_clip_for_fused_optimizers_in_bf16_and_genlab_plugi
         "clip_val",
         "gradient_clip_algorithm",
     ]
+
+
+def test_hydra_help_internals_and_the_same_help_from_one_repository(tmp_path):
+    """The patched help lists exactly what Hydra's own does, and builds one caching repository, not one per group."""
+    import subprocess
+    import sys
+
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.hydra import Hydra
+
+    assert "_parse_overrides_and_create_caching_repo" in vars(ConfigLoaderImpl)
+    assert list(inspect.signature(Hydra.get_help).parameters) == ["self", "help_cfg", "cfg", "args_parser", "resolve"]
+    count_repositories = """
+import sys
+from hydra._internal import config_loader_impl
+made = []
+original = config_loader_impl.CachingConfigRepository.__init__
+def counted(self, *args, **kwargs):
+    made.append(1)
+    original(self, *args, **kwargs)
+config_loader_impl.CachingConfigRepository.__init__ = counted
+if sys.argv[1] == "hydra":
+    from genlab.integrations import hydra_help
+    hydra_help.list_groups_from_one_repository = lambda: None  # Hydra's own help
+sys.argv = ["genlab-train", "--help"]
+from genlab.cli.train import main
+try:
+    main()
+except SystemExit:
+    pass
+print(f"repositories made: {len(made)}")
+"""
+    outputs = {}
+    for which in ("hydra", "genlab"):
+        done = subprocess.run(
+            [sys.executable, "-c", count_repositories, which], capture_output=True, text=True, cwd=tmp_path, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs[which] = done.stdout
+    help_text, made = outputs["genlab"].rsplit("repositories made: ", 1)
+    assert help_text == outputs["hydra"].rsplit("repositories made: ", 1)[0]
+    assert "== Config groups (group=option) ==" in help_text and "model: " in help_text
+    assert int(made) < 5 < int(outputs["hydra"].rsplit("repositories made: ", 1)[1])

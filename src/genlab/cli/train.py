@@ -21,6 +21,7 @@ from genlab.config.errors import USER_ERRORS, describe
 from genlab.config.resolvers import register_resolvers
 from genlab.config.schema import register_schema
 from genlab.errors import ConfigError, GenlabError
+from genlab.integrations.hydra_help import list_groups_from_one_repository
 from genlab.integrations.omegaconf_nodes import as_written
 from genlab.sweeps import sweep_name
 
@@ -28,6 +29,7 @@ log = logging.getLogger("genlab")
 
 register_schema()
 register_resolvers()
+list_groups_from_one_repository()
 # genlab/conf/hydra/launcher/submitit_*.yaml document the submitit plugin's settings under the plugin's own names, which
 # Hydra checks against the plugin's schema (what we want) while warning that it may stop doing so one day
 warnings.filterwarnings("ignore", message=".*is validated against ConfigStore schema with the same name.*")

@@ -54,7 +54,7 @@ class FashionMNISTDataModule(ImageClassificationDataModule):
                     f"data.root: {file} not found; install Fashion-MNIST with 'apt-get install dataset-fashion-mnist' "
                     f"or set data.root to a folder holding {', '.join(_FILES[name])}"
                 )
-        images = read_idx(str(images_file), 16).astype(np.float32).reshape(-1, 1, 28, 28) / 255.0
+        images = read_idx(str(images_file), 16).reshape(-1, 1, 28, 28)  # uint8: each split is made float alone
         labels = read_idx(str(labels_file), 8)
         if len(images) != len(labels):
             raise DataError(

@@ -39,7 +39,9 @@ class ImageClassificationDataModule(InMemoryDataModule):
         self.num_workers = num_workers
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """(train images [N, C, H, W], train labels, test images, test labels); test may be None to split it off."""
+        """(train images [N, C, H, W], train labels, test images, test labels); test may be None to split it off.
+        Images are floats in [0, 1], or uint8 pixels (read as value / 255: a quarter of the memory until each split
+        is made)."""
         raise NotImplementedError
 
     def setup(self, stage: str | None = None) -> None:
@@ -81,12 +83,18 @@ class ImageClassificationDataModule(InMemoryDataModule):
     def _stats(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # per channel: over examples and every axis after the channels (rows, columns; frames of a clip)
         axes = (0, *range(2, images.ndim))
-        mean = np.asarray(self.mean, dtype=np.float32) if self.mean is not None else images.mean(axis=axes)
-        std = np.asarray(self.std, dtype=np.float32) if self.std is not None else images.std(axis=axes)
+        scale = 255.0 if images.dtype == np.uint8 else 1.0
+        mean = self.mean if self.mean is not None else images.mean(axis=axes, dtype=np.float64) / scale
+        std = self.std if self.std is not None else images.std(axis=axes, dtype=np.float64) / scale
         shape = (1, -1, *[1] * (images.ndim - 2))
-        return mean.reshape(shape), std.reshape(shape)
+        return np.asarray(mean, dtype=np.float32).reshape(shape), np.asarray(std, dtype=np.float32).reshape(shape)
 
     @staticmethod
     def _tensors(images: np.ndarray, labels: np.ndarray, mean: np.ndarray, std: np.ndarray) -> InMemoryDataset:
-        x = torch.from_numpy(((images - mean) / std).astype(np.float32))
+        """A split as normalized float32 tensors: one copy of the images, normalized in place."""
+        x = torch.empty(images.shape, dtype=torch.float32)
+        x.numpy()[...] = images
+        if images.dtype == np.uint8:
+            x.div_(255.0)
+        x.sub_(torch.from_numpy(mean)).div_(torch.from_numpy(std))
         return InMemoryDataset(x, torch.from_numpy(labels.astype(np.int64)))

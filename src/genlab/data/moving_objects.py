@@ -71,7 +71,9 @@ def _read_objects(
     x_train, y_train, x_test, y_test = FashionMNISTDataModule(
         root=fashion_root, input_shape=[1, 28, 28], num_classes=10
     ).load_arrays()
-    return x_train[:, 0], y_train.astype(np.int64), x_test[:, 0], y_test.astype(np.int64)
+    assert x_test is not None and y_test is not None  # Fashion-MNIST has its test files
+    pixels = (x_train[:, 0], x_test[:, 0])  # uint8
+    return pixels[0] / np.float32(255), y_train.astype(np.int64), pixels[1] / np.float32(255), y_test.astype(np.int64)
 
 
 def _resize(images: np.ndarray, size: int | None) -> np.ndarray:

@@ -11,5 +11,7 @@ tests/unit/test_integrations.py fails loudly when an upgrade removes or changes 
 - ``wandb``: whether Lightning's WandbLogger has started its run (``WandbLogger._experiment``).
 - ``optuna_trials``: a running trial found by number from another process (``Study._storage``, ``_trial_id``).
 - ``omegaconf_nodes``: a config node's children and raw values without resolving interpolations.
+- ``hydra_help``: ``--help`` lists the config groups from one repository copy instead of one per group
+  (``Hydra.get_help``; facebookresearch/hydra#2907).
 - ``hf_datasets``: the names of ``datasets``' own builders, and a dataset's cache fingerprint.
 """
