@@ -1,5 +1,6 @@
 import functools
 import gzip
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,26 @@ _FILES = {
 
 
 @functools.lru_cache(maxsize=4)
-def read_idx(path: str, header: int) -> np.ndarray:
-    """An IDX file (gzip or plain) as a flat uint8 array without its header. Cached: tests read it many times."""
+def read_idx(path: str, header: int, cache_dir: str | None = None) -> np.ndarray:
+    """An IDX file (gzip or plain) as a flat uint8 array without its header. Cached in the process (tests read it
+    many times) and, with ``cache_dir``, across runs: the decompressed array is kept there as ``.npy`` (named by
+    the file, its size and time) and memory-mapped by later runs instead of decompressed again."""
+    cached = None
+    if cache_dir is not None:
+        stat = os.stat(path)
+        cached = Path(cache_dir) / "idx" / f"{Path(path).name}-{stat.st_size}-{stat.st_mtime_ns}-{header}.npy"
+        if cached.is_file():
+            return np.load(cached, mmap_mode="r", allow_pickle=False)
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
         raw = f.read()
     array = np.frombuffer(raw, dtype=np.uint8, offset=header)
     array.flags.writeable = False
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.stem}.{os.getpid()}.partial.npy")
+        np.save(partial, array, allow_pickle=False)
+        os.replace(partial, cached)  # whole or absent: a killed run leaves no half-written cache
     return array
 
 
@@ -42,9 +56,10 @@ class FashionMNISTDataModule(ImageClassificationDataModule):
         "Ankle boot",
     )
 
-    def __init__(self, root: str = DEBIAN_ROOT, **kwargs: Any):
+    def __init__(self, root: str = DEBIAN_ROOT, cache_dir: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.root = Path(root)
+        self.cache_dir = cache_dir  # the decompressed files, memory-mapped by later runs
 
     def _split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         images_file, labels_file = (self.root / f for f in _FILES[name])
@@ -54,8 +69,9 @@ class FashionMNISTDataModule(ImageClassificationDataModule):
                     f"data.root: {file} not found; install Fashion-MNIST with 'apt-get install dataset-fashion-mnist' "
                     f"or set data.root to a folder holding {', '.join(_FILES[name])}"
                 )
-        images = read_idx(str(images_file), 16).reshape(-1, 1, 28, 28)  # uint8: each split is made float alone
-        labels = read_idx(str(labels_file), 8)
+        # uint8: each split is made float alone
+        images = read_idx(str(images_file), 16, self.cache_dir).reshape(-1, 1, 28, 28)
+        labels = read_idx(str(labels_file), 8, self.cache_dir)
         if len(images) != len(labels):
             raise DataError(
                 f"data.root: {images_file.name} has {len(images)} images but {labels_file.name} {len(labels)} labels"
