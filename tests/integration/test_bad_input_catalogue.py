@@ -1,6 +1,7 @@
 """docs/bad_inputs.md is a test: every row of its tables (but the last, run by the tests it names) is a bad input
 whose one-line message must contain the text the page promises."""
 
+import gzip
 import os
 import re
 import shlex
@@ -40,6 +41,7 @@ def damaged_files(tmp_path_factory, tiny_sd_pipeline) -> Path:
     (files / "records.jsonl").write_text('{"text": "a"}\n')
     (files / "negative_labels.jsonl").write_text('{"text": "a", "label": 0}\n{"text": "b", "label": -1}\n')
     (files / "latin1.txt").write_bytes("a fortune caf\xe9 for you".encode("latin-1"))
+    (files / "truncated.jsonl.gz").write_bytes(gzip.compress(b'{"text": "a whole line"}\n' * 50)[:-20])
     (files / "empty.txt").touch()
     (files / "empty.ckpt").touch()
     (files / "garbage.ckpt").write_bytes(os.urandom(4096))

@@ -5,12 +5,12 @@ train/val/test, each with the place it came from for error messages."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 from genlab.data.hf_datasets import held_out_splits
 from genlab.data.splits import random_splits
 from genlab.data.text_corpora import read_records
+from genlab.data.text_files import RECORD_SUFFIXES, expand_paths
 from genlab.errors import ConfigError, DataError
 
 SPLITS = ("train", "val", "test")
@@ -36,7 +36,7 @@ def record_splits(
     if source is None:
         found = [
             read(record, f"data.paths: {path} record {number}")
-            for path in map(Path, paths or [])
+            for path in expand_paths(paths or [], suffixes=RECORD_SUFFIXES)
             for number, record in enumerate(read_records(path, encoding), 1)
         ]
         if not found:

@@ -115,15 +115,16 @@ class LabelledFilesDataModule(TextClassificationDataModule):
         text_column: str = "text",
         label_column: str = "label",
         encoding: str = "utf-8",
+        glob: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.paths, self.text_column, self.label_column = list(paths), text_column, label_column
-        self.encoding = encoding
+        self.encoding, self.glob = encoding, glob
         self.class_names: list[str] = []
 
     def load_examples(self) -> tuple[list[str], list[int]]:
-        texts, raw = read_labelled_files(self.paths, self.text_column, self.label_column, self.encoding)
+        texts, raw = read_labelled_files(self.paths, self.text_column, self.label_column, self.encoding, self.glob)
         as_text = [str(label).strip() for label in raw]
         if all(label.lstrip("-").isdigit() for label in as_text):
             return texts, [int(label) for label in as_text]

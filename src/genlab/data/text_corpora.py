@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from genlab.data.language_modeling import LanguageModelingDataModule
+from genlab.data.text_files import RECORD_SUFFIXES, expand_paths, read_text, text_suffix
 from genlab.errors import DataError
 
 DEBIAN_FORTUNES = "/usr/share/games/fortunes"
@@ -49,25 +50,12 @@ def _check_readable(path: Path) -> None:
         raise DataError(f"data.paths: {path} is empty")
 
 
-def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """A text file's content, or a one-line error naming the file, where its first undecodable byte is and the
-    ``data.encoding`` that reads it."""
-    try:
-        return path.read_text(encoding=encoding)
-    except UnicodeDecodeError as e:
-        raise DataError(
-            f"data.paths: {path} is not {encoding} text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
-            f"set data.encoding to the file's encoding, e.g. data.encoding=latin-1"
-        ) from None
-    except LookupError:
-        raise DataError(f"data.encoding={encoding!r}: no such text encoding; use e.g. utf-8 or latin-1") from None
-
-
 def read_records(path: Path, encoding: str = "utf-8") -> list[dict]:
-    """The records of a .jsonl (one JSON object a line) or .csv (a header row) file that exists and is not empty."""
+    """The records of a .jsonl (one JSON object a line) or .csv (a header row) file that exists and is not empty,
+    compressed or not (genlab.data.text_files)."""
     _check_readable(path)
     content = read_text(path, encoding)
-    if path.suffix.lower() != ".jsonl":
+    if text_suffix(path) != ".jsonl":
         return list(csv.DictReader(io.StringIO(content, newline="")))
     records = []
     for number, line in enumerate(content.splitlines(), 1):
@@ -84,13 +72,17 @@ def read_records(path: Path, encoding: str = "utf-8") -> list[dict]:
 
 
 def read_text_files(
-    paths: Sequence[str], text_column: str = "text", separator: str | None = None, encoding: str = "utf-8"
+    paths: Sequence[str],
+    text_column: str = "text",
+    separator: str | None = None,
+    encoding: str = "utf-8",
+    glob: str | None = None,
 ) -> list[str]:
-    """Texts from .txt (one text per file, or split on ``separator`` lines), .jsonl and .csv files."""
+    """Texts from .txt (one text per file, or split on ``separator`` lines), .jsonl and .csv files, compressed or
+    not; a folder gives its files (``glob``, or every text file)."""
     texts: list[str] = []
-    for name in paths:
-        path = Path(name)
-        if path.suffix.lower() in (".jsonl", ".csv"):
+    for path in expand_paths(paths, glob):
+        if text_suffix(path) in RECORD_SUFFIXES:
             for number, record in enumerate(read_records(path, encoding), 1):
                 if text_column not in record:
                     raise DataError(
@@ -105,13 +97,13 @@ def read_text_files(
 
 
 def read_labelled_files(
-    paths: Sequence[str], text_column: str, label_column: str, encoding: str = "utf-8"
+    paths: Sequence[str], text_column: str, label_column: str, encoding: str = "utf-8", glob: str | None = None
 ) -> tuple[list[str], list]:
-    """(texts, raw labels) from .jsonl and .csv files."""
+    """(texts, raw labels) from .jsonl and .csv files, compressed or not; a folder gives its files (``glob``, or
+    every .jsonl and .csv file)."""
     texts, labels = [], []
-    for name in paths:
-        path = Path(name)
-        if path.suffix.lower() not in (".jsonl", ".csv"):
+    for path in expand_paths(paths, glob, RECORD_SUFFIXES):
+        if text_suffix(path) not in RECORD_SUFFIXES:
             raise DataError(f"data.paths: {path} is not .jsonl or .csv (labelled examples need a label column)")
         for number, record in enumerate(read_records(path, encoding), 1):
             for column, key in ((text_column, "text_column"), (label_column, "label_column")):
@@ -136,7 +128,8 @@ class FortunesDataModule(LanguageModelingDataModule):
 
 
 class TextFilesDataModule(LanguageModelingDataModule):
-    """The user's own texts: .txt, .jsonl or .csv files (``text_column`` names the field) in ``encoding``."""
+    """The user's own texts: .txt, .jsonl or .csv files (``text_column`` names the field) in ``encoding``
+    (``auto``: detected), compressed or not, or folders of them (``glob`` chooses which files)."""
 
     def __init__(
         self,
@@ -144,10 +137,12 @@ class TextFilesDataModule(LanguageModelingDataModule):
         text_column: str = "text",
         separator: str | None = None,
         encoding: str = "utf-8",
+        glob: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.paths, self.text_column, self.separator, self.encoding = list(paths), text_column, separator, encoding
+        self.glob = glob
 
     def load_texts(self) -> list[str]:
-        return read_text_files(self.paths, self.text_column, self.separator, self.encoding)
+        return read_text_files(self.paths, self.text_column, self.separator, self.encoding, self.glob)
