@@ -139,14 +139,17 @@ class LanguageModelingDataModule(InMemoryDataModule):
     def split_dataset(self, name: str) -> InMemoryDataset:
         return shifted(self.blocks[name])
 
-    def unigram_perplexity(self, split: str = "val") -> float:
-        """Perplexity on a split of a model that predicts each token by its training frequency (add-one smoothed):
-        the baseline a language model has to beat."""
+    def unigram_log_probs(self) -> torch.Tensor:
+        """Each token's log-probability by its frequency among the training targets (add-one smoothed): the
+        unigram model, the baseline a language model has to beat."""
         vocab = max(len(self.tokenizer), int(self.blocks["train"].max()) + 1)
         counts = torch.bincount(self.blocks["train"][:, 1:].flatten(), minlength=vocab).double() + 1.0
-        log_probs = (counts / counts.sum()).log()
+        return (counts / counts.sum()).log()
+
+    def unigram_perplexity(self, split: str = "val") -> float:
+        """The unigram model's perplexity on every target token of a split's blocks."""
         targets = self.blocks[split][:, 1:].flatten()
-        return float(torch.exp(-log_probs[targets].mean()))
+        return float(torch.exp(-self.unigram_log_probs()[targets].mean()))
 
 
 def encode_texts(tokenizer: Any, texts: list[str]) -> list[list[int]]:
