@@ -341,3 +341,28 @@ def test_adapter_initialisations_a_4bit_base_cannot_take_are_refused():
         QLoRA(init_lora_weights="pissa")
     with pytest.raises(ConfigError, match="tuning.init_lora_weights=eva: use true, false, gaussian"):
         QLoRA(init_lora_weights="eva")
+
+
+@pytest.mark.parametrize("tuning", ["lora", "qlora"])
+def test_an_adapter_checkpoint_of_a_tied_embedding_model_holds_only_what_trains(tuning, tiny_llama, run_dir, tmp_path):
+    """The LM head tied to the token embedding (SmolLM2's) is frozen under both its names: neither is saved, and
+    the run resumes from the checkpoint with the fingerprint check passing."""
+    from transformers import AutoModelForCausalLM
+
+    tied = tmp_path / "tied-llama"
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_llama))
+    model.config.tie_word_embeddings = True
+    model.tie_weights()
+    model.save_pretrained(str(tied))
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (tied / name).write_bytes((tiny_llama / name).read_bytes())
+    overrides = [o for o in overrides_for("hf_causal", tuning, {}) if "callbacks" not in o and "progress_bar" not in o]
+    overrides = [*overrides, f"model.name_or_path={tied}", "test=false"]
+    api.run(overrides, run_dir)
+    module = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    saved = set(module["state_dict"])
+    assert saved and all("lora_" in key for key in saved), sorted(saved)[:5]
+    api.run(
+        [*overrides, "train=false", "test=true", f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}"],
+        tmp_path / "eval",
+    )

@@ -306,10 +306,17 @@ def count_parameters(net: nn.Module) -> tuple[int, int]:
 
 
 def frozen_parameters(module: nn.Module) -> dict[str, torch.Tensor]:
+    """The frozen parameters, each once (a tied one under its first name): what the fingerprint sums."""
     return {name: p for name, p in module.named_parameters() if not p.requires_grad}
 
 
-def is_frozen(key: str, frozen: dict[str, torch.Tensor]) -> bool:
+def frozen_names(module: nn.Module) -> set[str]:
+    """Every name a frozen parameter has: a tied one (an LM head sharing the token embedding) has several, and
+    the state dict holds it under each."""
+    return {name for name, p in module.named_parameters(remove_duplicate=False) if not p.requires_grad}
+
+
+def is_frozen(key: str, frozen: set[str] | dict[str, torch.Tensor]) -> bool:
     """A state-dict entry of a frozen parameter, including the extra entries of a 4-bit one (``weight.absmax``…)."""
     parts = key.split(".")
     return any(".".join(parts[:i]) in frozen for i in range(len(parts), 0, -1))
@@ -329,12 +336,14 @@ def fingerprint(frozen: dict[str, torch.Tensor]) -> torch.Tensor:
 def drop_frozen_weights(module: nn.Module, checkpoint: dict) -> None:
     """Before saving: frozen parameters (a LoRA run's base model) leave the checkpoint, their fingerprint goes in.
 
-    They cannot change in training and come back from the model's source when the run is rebuilt, so a SmolLM2
-    LoRA checkpoint is megabytes, not the 1.6 GB of a full one.
+    They cannot change in training and come back from the model's source when the run is rebuilt, so a LoRA
+    checkpoint holds the adapters (and what else trains), not the base model; tied weights (an LM head sharing
+    the token embedding) leave under every name they have.
     """
     frozen = frozen_parameters(module)
     if frozen:
-        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not is_frozen(k, frozen)}
+        names = frozen_names(module)
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if not is_frozen(k, names)}
         checkpoint[FINGERPRINT_KEY] = fingerprint(frozen)
 
 
@@ -346,8 +355,8 @@ def check_frozen_weights(module: nn.Module, checkpoint: dict) -> bool:
 
     if FINGERPRINT_KEY not in checkpoint:
         return True
-    frozen = frozen_parameters(module)
-    missing = sorted(k for k in module.state_dict() if not is_frozen(k, frozen) and k not in checkpoint["state_dict"])
+    frozen, names = frozen_parameters(module), frozen_names(module)
+    missing = sorted(k for k in module.state_dict() if not is_frozen(k, names) and k not in checkpoint["state_dict"])
     saved = checkpoint[FINGERPRINT_KEY]
     if missing or saved.shape != (2 * len(frozen),) or not torch.allclose(saved, fingerprint(frozen), rtol=1e-6):
         detail = f"it lacks {missing[:3]}" if missing else "its frozen base weights differ from this run's"
