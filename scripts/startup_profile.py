@@ -69,7 +69,7 @@ def run_with_phases(run_module: Any, L: Any, composed: Any) -> None:
 
     class Phases(L.Callback):
         def setup(self, *args: object, **kwargs: object) -> None:
-            mark("Lightning: strategy set-up, loggers' runs, data set-up (datamodule.setup)")
+            mark("Lightning: strategy set-up, loggers' runs")
 
         def on_fit_start(self, *args: object) -> None:
             mark("Lightning: fit start (model to device, optimizers, callbacks)")
@@ -96,10 +96,10 @@ def run_with_phases(run_module: Any, L: Any, composed: Any) -> None:
 
     for name in ("validate_config", "log_hyperparameters"):
         setattr(run_module, name, timed(name, getattr(run_module, name)))
-    build = timed("build", run_module.build)
+    build = timed("build (data set-up, net, task, callbacks, trainer, loggers)", run_module.build)
 
-    def build_with_probe(cfg: Any, ctx: Any) -> Any:
-        experiment = build(cfg, ctx)
+    def build_with_probe(cfg: Any, ctx: Any, **kwargs: Any) -> Any:
+        experiment = build(cfg, ctx, **kwargs)
         experiment.trainer.callbacks.append(Phases())
         return experiment
 

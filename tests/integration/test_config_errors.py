@@ -84,3 +84,18 @@ def test_a_diverging_run_stops_at_once_with_the_step_and_the_fix(run_dir):
     ):
         api.run(overrides, run_dir)
     assert not (run_dir / "metrics.json").exists()
+
+
+def test_a_data_problem_ends_the_run_before_the_model_is_built_and_wandb_starts(run_dir, monkeypatch):
+    """The data is read and checked first: a model that would be built, and a W&B run that would be started, are
+    neither when the files do not hold what the config says."""
+    from genlab.errors import DataError
+    from genlab.nets import FeedForward
+
+    built = []
+    monkeypatch.setattr(FeedForward, "__init__", lambda self, *a, **k: built.append(1) or None)
+    with pytest.raises(
+        DataError, match=r"^data.input_shape=\[1, 32, 32\] but the files hold images shaped \[1, 28, 28\]"
+    ):
+        api.run(["data.input_shape=[1,32,32]", "logger=[wandb,csv]", "trainer.fast_dev_run=true"], run_dir)
+    assert built == [] and not (run_dir / "wandb").exists()

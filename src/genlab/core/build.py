@@ -49,11 +49,15 @@ def instantiate_section(node: DictConfig, key: str, **kwargs: Any) -> Any:
         raise ConfigError(f"{key} ({node.get('_target_')}): {cause}") from e
 
 
-def build(cfg: DictConfig, ctx: RunContext) -> Experiment:
-    """The run's objects. What the data decides is filled into the config first: ``model.vocab_size: null``
-    becomes the size of the data's tokenizer."""
+def build(cfg: DictConfig, ctx: RunContext, set_up_data: bool = False) -> Experiment:
+    """The run's objects. With ``set_up_data`` the data is read and checked first (``setup``), so that a data
+    problem ends the run before the model is built and before a logger starts its run (Lightning's own
+    ``setup`` call later finds it done). What the data decides is filled into the config before the model:
+    ``model.vocab_size: null`` becomes the size of the data's tokenizer."""
     datamodule = instantiate_section(cfg.data, "data")
     require_instance(datamodule, L.LightningDataModule, "data")
+    if set_up_data:
+        datamodule.setup("fit" if cfg.get("train") else "test")
     model_name = ctx.choices.get("model", "model")
     size_to_tokenizer(cfg.model, datamodule, model_name)
     tuning = instantiate_section(cfg.tuning, "tuning")

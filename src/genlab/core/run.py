@@ -70,7 +70,8 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
     if cfg.seed is not None:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
 
-    exp = build(cfg, ctx)
+    # data read and checked before the model is built and W&B starts (a generate-only run may have none to read)
+    exp = build(cfg, ctx, set_up_data=bool(cfg.train or cfg.test))
     if writes:
         save_resolved_config(cfg, output_dir, secrets)  # with what the data decided (model.vocab_size)
     check_stages(exp.module, cfg, ctx.choices.get("model", "model"))
