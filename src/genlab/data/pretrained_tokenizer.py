@@ -159,12 +159,12 @@ def _is_tokenizer_json(path: Path) -> bool:
 def _from_pretrained(name_or_path: str, path: str) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
-    try:
-        return AutoTokenizer.from_pretrained(name_or_path)
-    except OSError as e:
-        reason = str(e).splitlines()[0]
-        raise ConfigError(
-            f"data.tokenizer.path={path}: not a local file or folder and not loadable from the Hugging Face hub "
-            f"({reason}); where there is internet run 'hf download {path} --include \"tokenizer*\" --local-dir DIR', "
-            f"then set data.tokenizer.path=DIR"
-        ) from None
+    from genlab.hf.loading import from_folder_or_hub
+
+    return from_folder_or_hub(
+        lambda: AutoTokenizer.from_pretrained(name_or_path),
+        "data.tokenizer.path",
+        path,
+        "file or folder",
+        ' --include "tokenizer*"',
+    )

@@ -1,7 +1,9 @@
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -99,14 +101,22 @@ def _load(loader, name_or_path: str, gguf_file: str | None, **kwargs):
     if gguf_file and kwargs.get("quantization_config") is not None:
         name_or_path, gguf_file = str(gguf_to_folder(name_or_path, gguf_file)), None
     source = _source(name_or_path, gguf_file)
+    return from_folder_or_hub(lambda: loader.from_pretrained(**source, **kwargs), "model.name_or_path", name_or_path)
+
+
+def from_folder_or_hub(
+    load: Callable[[], Any], key: str, name_or_path: str, what: str = "folder", files: str = ""
+) -> Any:
+    """``load()`` (a ``from_pretrained``), or one line saying that ``key``'s value is neither a local ``what`` nor
+    reachable on the hub, and the ``hf download`` (of ``files``, e.g. ``--include "tokenizer*"``) that fixes it."""
     try:
-        return loader.from_pretrained(**source, **kwargs)
+        return load()
     except OSError as e:
         reason = str(e).splitlines()[0]
         raise ConfigError(
-            f"model.name_or_path={name_or_path}: not a local folder ({Path(name_or_path).expanduser().resolve()}) and not "
+            f"{key}={name_or_path}: not a local {what} ({Path(name_or_path).expanduser().resolve()}) and not "
             f"loadable from the Hugging Face hub ({reason}); where there is internet run "
-            f"'hf download {name_or_path} --local-dir DIR', then set model.name_or_path=DIR"
+            f"'hf download {name_or_path}{files} --local-dir DIR', then set {key}=DIR"
         ) from None
 
 
