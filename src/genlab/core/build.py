@@ -29,7 +29,7 @@ from genlab.core.protocols import (
     require_instance,
 )
 from genlab.core.run_folder import wandb_run_id
-from genlab.core.speed import autocast_device, compile_net, resolve_precision
+from genlab.core.speed import autocast_device, check_bf16_kernels, compile_net, resolve_precision
 from genlab.errors import ConfigError, GenlabError
 from genlab.generation.predict import check_generation
 from genlab.integrations.lightning_precision import bf16_plugin
@@ -70,6 +70,7 @@ def build(cfg: DictConfig, ctx: RunContext, set_up_data: bool = False) -> Experi
     loads_quantized = "quantization_config" in inspect.signature(get_method(cfg.model._target_)).parameters
     net = tuning.build(make_net, loads_quantized, cfg.trainer.get("accelerator", "auto"))
     check_embeddings(net, datamodule, model_name)
+    check_bf16_kernels(net, cfg.trainer.get("precision"), str(cfg.trainer.get("accelerator", "auto")))
     # _convert_: a curriculum's stages arrive as plain dicts, with their data modules and schedulers built
     schedule = instantiate_section(cfg.schedule, "schedule", _convert_="all")
     require(schedule, Schedule, "schedule")

@@ -33,6 +33,22 @@ def native_bf16(device: str) -> str | None:
     return f"this CPU's {'/'.join(found)}" if found else None
 
 
+def check_bf16_kernels(net: nn.Module, precision: str | int | None, accelerator: str) -> None:
+    """bf16 autocast asked for on a CPU without native bf16, with an LSTM in the net: oneDNN has no bf16 LSTM
+    there, and the first forward pass fails ("could not create a primitive descriptor for the LSTM forward
+    propagation primitive"; intel/torch-xpu-ops#4066, fixed by pytorch/pytorch#187334 after torch 2.13). Said
+    before training instead. GRU and plain RNN layers run."""
+    if str(precision) not in ("bf16-mixed", "bf16") or autocast_device(accelerator) != "cpu" or native_bf16("cpu"):
+        return
+    if any(isinstance(module, nn.LSTM) for module in net.modules()):
+        from genlab.errors import ConfigError
+
+        raise ConfigError(
+            f"trainer.precision={precision}: this CPU has no native bf16 (AVX512-BF16 or AMX), and PyTorch has no "
+            f"bf16 LSTM for it; use trainer.precision=auto or 32-true, or model.cell=gru"
+        )
+
+
 def resolve_precision(precision: str | int | None, accelerator: str) -> str | int | None:
     """``auto``: bf16 autocast (``bf16-mixed``) where the device computes bf16 natively, full fp32 elsewhere
     (where bf16 would be emulated, slower than fp32). Any other value is the user's and passes through."""
