@@ -52,6 +52,8 @@ def load_pretrained_tokenizer(
 
     saved = Path(save_dir)
     if (saved / "tokenizer.json").is_file():
+        # a resumed run's own copy, or (train=false ckpt_path=...) the one the checkpoint was trained with
+        log.info(f"data: tokenizer read from {saved}, the run's copy (data.tokenizer.path={path} is not read again)")
         return AutoTokenizer.from_pretrained(str(saved))
     tokenizer = read_tokenizer(path)
     choose_special_tokens(tokenizer, path, {"eos": eos_token, "pad": pad_token, "bos": bos_token})
