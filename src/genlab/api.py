@@ -54,6 +54,7 @@ def compose(
 
     from genlab.config.resolvers import register_resolvers
     from genlab.config.schema import register_schema
+    from genlab.core.trained_run import adopt_trained_sizes
 
     register_schema()
     register_resolvers()
@@ -70,6 +71,7 @@ def compose(
         choices = {k: v for k, v in cfg.hydra.runtime.choices.items() if v is not None}
         # genlab-train's task function gets no hydra node either
         del cfg.hydra
+    adopt_trained_sizes(cfg, overrides)  # as genlab.core.run does for genlab-train
     return ComposedRun(cfg, RunContext(output_dir=output_dir, overrides=overrides, choices=choices))
 
 

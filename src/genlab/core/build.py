@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import get_class, get_method, instantiate
@@ -15,21 +16,27 @@ from omegaconf import DictConfig
 from torch import nn
 
 from genlab.callbacks import RedactSecrets, RNGStateCallback
+from genlab.callbacks.interruption import StopOnSignal
+from genlab.callbacks.validation_reach import WarnIfNeverValidated
 from genlab.config.secrets import redact, secret_values
 from genlab.core.context import Experiment, RunContext, process_rank
 from genlab.core.protocols import (
+    LabelledData,
     NetTask,
+    NormalizedData,
     Schedule,
     ShapedData,
     ShapeDeclaringTask,
     TokenEmbedder,
     TokenizingData,
+    TrainedClassesData,
     Tuning,
     require,
     require_instance,
 )
 from genlab.core.run_folder import wandb_run_id
 from genlab.core.speed import autocast_device, check_bf16_kernels, compile_net, resolve_precision
+from genlab.core.trained_run import trained_class_names
 from genlab.errors import ConfigError, GenlabError
 from genlab.generation.predict import check_generation
 from genlab.integrations.lightning_precision import bf16_plugin
@@ -56,8 +63,13 @@ def build(cfg: DictConfig, ctx: RunContext, set_up_data: bool = False) -> Experi
     ``model.vocab_size: null`` becomes the size of the data's tokenizer."""
     datamodule = instantiate_section(cfg.data, "data")
     require_instance(datamodule, L.LightningDataModule, "data")
+    trained_classes = trained_class_names(cfg)
+    if trained_classes is not None and isinstance(datamodule, TrainedClassesData):
+        datamodule.use_trained_classes(trained_classes)
     if set_up_data:
         datamodule.setup("fit" if cfg.get("train") else "test")
+        check_trained_classes(datamodule, trained_classes, cfg.get("ckpt_path"))
+        record_normalization(cfg.data, datamodule)
     model_name = ctx.choices.get("model", "model")
     size_to_tokenizer(cfg.model, datamodule, model_name)
     tuning = instantiate_section(cfg.tuning, "tuning")
@@ -87,7 +99,8 @@ def build(cfg: DictConfig, ctx: RunContext, set_up_data: bool = False) -> Experi
     callbacks = [build_callback(name, node) for name, node in (cfg.callbacks or {}).items() if node]
     # The schedule's first: it sets each stage's learning rate before LearningRateMonitor reads it.
     secrets = secret_values(cfg)
-    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback(), RedactSecrets(secrets)]
+    callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback(), RedactSecrets(secrets), StopOnSignal()]
+    callbacks.append(WarnIfNeverValidated())
     loggers = build_loggers(cfg, ctx, secrets)
     if not loggers:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.
@@ -101,6 +114,33 @@ def build(cfg: DictConfig, ctx: RunContext, set_up_data: bool = False) -> Experi
         **schedule.trainer_arguments(),
     )
     return Experiment(datamodule, module, trainer, tuning, generation, make_net)
+
+
+def record_normalization(data: DictConfig, datamodule: L.LightningDataModule) -> None:
+    """``data.mean: null`` and ``data.std: null`` filled with the statistics the data module computed: the run's
+    resolved config then says how its weights' inputs were normalized, and a run of those weights on other data
+    (``train=false ckpt_path=...``) normalizes it the same way."""
+    from omegaconf import open_dict
+
+    if not isinstance(datamodule, NormalizedData) or datamodule.normalization is None:
+        return
+    with open_dict(data):
+        for key, values in zip(("mean", "std"), datamodule.normalization):
+            if key in data and data[key] is None:
+                data[key] = [round(float(v), 6) for v in np.asarray(values).ravel()]
+
+
+def check_trained_classes(datamodule: L.LightningDataModule, trained: tuple[str, ...] | None, ckpt_path: str) -> None:
+    """Data that names its classes otherwise than the weights were trained would be scored against the wrong
+    outputs: a one-line error, before the model is built."""
+    if trained is None or not isinstance(datamodule, LabelledData) or not datamodule.class_names:
+        return
+    names = tuple(str(name) for name in datamodule.class_names)
+    if names != trained:
+        raise ConfigError(
+            f"ckpt_path={ckpt_path} was trained on the classes {', '.join(trained)}, but the data's classes are "
+            f"{', '.join(names)}; evaluate it on data of the classes it was trained on"
+        )
 
 
 def precision_arguments(trainer: DictConfig) -> dict[str, Any]:

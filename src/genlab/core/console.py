@@ -26,7 +26,9 @@ def print_config(cfg: DictConfig) -> None:
     Console().print(tree)
 
 
-def print_summary(metrics: dict[str, float], output_dir: Path, trainer: L.Trainer) -> None:
+def print_summary(metrics: dict[str, float], output_dir: Path, trainer: L.Trainer, weights: str | None = None) -> None:
+    """The results table and where the run's files are. ``weights``: the checkpoint a run that did not train used
+    (its trainer's "best checkpoint" is the one restored from that checkpoint's run, not this run's)."""
     table = Table(title="results", show_header=True)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -36,7 +38,9 @@ def print_summary(metrics: dict[str, float], output_dir: Path, trainer: L.Traine
     console.print(table)
     console.print(f"run folder: [bold]{output_dir}[/]")
     checkpoint = trainer.checkpoint_callback
-    if isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
+    if weights:
+        console.print(f"weights: {weights}")
+    elif isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
         console.print(f"best checkpoint: {checkpoint.best_model_path}")
     for logger in trainer.loggers:
         if isinstance(logger, CSVLogger):

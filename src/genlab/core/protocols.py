@@ -44,6 +44,14 @@ class LabelledData(Protocol):
 
 
 @runtime_checkable
+class TrainedClassesData(Protocol):
+    """Labelled data that can take the classes a model was trained with (``train=false ckpt_path=...``): its
+    labels become those classes' indices, by name, whatever classes and order its own files have."""
+
+    def use_trained_classes(self, names: Sequence[str]) -> None: ...
+
+
+@runtime_checkable
 class NormalizedData(Protocol):
     """Inputs normalized per channel: ``normalization`` is (mean, std) shaped to broadcast over a batch, once set up."""
 

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import logging
+import shlex
 import warnings
 from pathlib import Path
 from typing import Any, cast
@@ -12,6 +13,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.model_helpers import is_overridden
 from omegaconf import DictConfig, OmegaConf
 
+from genlab.callbacks.interruption import RunStopped
 from genlab.config.families import check_pairing
 from genlab.config.secrets import public_config, redact, secret_values
 from genlab.config.validate import validate_config
@@ -26,7 +28,9 @@ from genlab.core.checkpoints import (
 )
 from genlab.core.console import print_config, print_summary
 from genlab.core.context import Experiment, RunContext, process_rank
-from genlab.core.run_folder import RESOLVED_CONFIG, exclusive_run_folder, take_weights_from
+from genlab.core.protocols import LabelledData
+from genlab.core.run_folder import RESOLVED_CONFIG, exclusive_run_folder, save_labels, take_weights_from
+from genlab.core.trained_run import adopt_trained_sizes
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict
 from genlab.integrations.lightning_launch import release_ranks
@@ -41,6 +45,7 @@ log = logging.getLogger("genlab")
 def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
     """Train and/or test as the config says; returns the final metrics (also written to metrics.json)."""
     check_pairing(ctx.choices)  # first: a model of another family also fails validation, less clearly
+    adopt_trained_sizes(cfg, ctx.overrides)  # before anything resolves them from data that may be gone
     validate_config(cfg)
     if cfg.extras.ignore_warnings:
         warnings.filterwarnings("ignore", module="lightning")
@@ -74,6 +79,8 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
     exp = build(cfg, ctx, set_up_data=bool(cfg.train or cfg.test))
     if writes:
         save_resolved_config(cfg, output_dir, secrets)  # with what the data decided (model.vocab_size)
+        if isinstance(exp.datamodule, LabelledData) and exp.datamodule.class_names:
+            save_labels(output_dir, exp.datamodule.class_names)
     check_stages(exp.module, cfg, ctx.choices.get("model", "model"))
     if ckpt_path:
         check_checkpoint_fits(exp.module, ckpt_path, "ckpt_path" if cfg.ckpt_path else "resume")
@@ -82,26 +89,51 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
     log_hyperparameters(exp, cfg, ctx, secrets)
     metrics: dict[str, float] = {}
     try:
-        if cfg.train:
-            if ckpt_path:
-                log.info(f"resuming from {ckpt_path}")
-            exp.trainer.fit(exp.module, datamodule=exp.datamodule, ckpt_path=ckpt_path)
-            metrics.update(scalar_metrics(exp))
-        if cfg.test:
-            exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=evaluation_weights(exp, cfg, ckpt_path))
-            metrics.update(scalar_metrics(exp))  # test replaces the trainer's metrics: keep the last fit's too
-        if exp.tuning.adapters and exp.trainer.is_global_zero:
-            finish_adapter(exp, cfg, output_dir, ckpt_path, metrics)
-        if cfg.predict:
-            weights = evaluation_weights(exp, cfg, ckpt_path)
-            predict(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
+        _train_test_predict(exp, cfg, output_dir, ckpt_path, metrics)
+    except RunStopped as stop:
+        stop.advice = how_to_continue(stop, cfg, ctx, output_dir)
+        raise
     finally:
         finish_runs(exp.trainer.loggers)
         release_ranks(exp.trainer)
     if exp.trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
-        print_summary(metrics, output_dir, exp.trainer)
+        print_summary(metrics, output_dir, exp.trainer, None if cfg.train else cfg.ckpt_path)
     return metrics
+
+
+def _train_test_predict(
+    exp: Experiment, cfg: DictConfig, output_dir: Path, ckpt_path: str | None, metrics: dict[str, float]
+) -> None:
+    if cfg.train:
+        if ckpt_path:
+            log.info(f"resuming from {ckpt_path}")
+        exp.trainer.fit(exp.module, datamodule=exp.datamodule, ckpt_path=ckpt_path)
+        metrics.update(scalar_metrics(exp))
+    if cfg.test:
+        exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=evaluation_weights(exp, cfg, ckpt_path))
+        metrics.update(scalar_metrics(exp))  # test replaces the trainer's metrics: keep the last fit's too
+    if exp.tuning.adapters and exp.trainer.is_global_zero:
+        finish_adapter(exp, cfg, output_dir, ckpt_path, metrics)
+    if cfg.predict:
+        weights = evaluation_weights(exp, cfg, ckpt_path)
+        predict(exp.trainer, exp.module, exp.datamodule, exp.generation, output_dir, weights)
+
+
+def how_to_continue(stop: RunStopped, cfg: DictConfig, ctx: RunContext, output_dir: Path) -> str:
+    """What a stopped run left to continue from, and the command that continues it."""
+    if not cfg.train:
+        return "nothing was trained; run the same command again"
+    checkpoint = stop.checkpoint or newest_good_checkpoint(output_dir)
+    if checkpoint is None:
+        return "no checkpoint was saved yet; the same command starts over"
+    saved = f"checkpoint saved: {checkpoint}" if stop.checkpoint else f"its newest checkpoint: {checkpoint}"
+    if ctx.in_sweep:
+        return f"{saved}; the sweep's job continues from it when run again in its folder"
+    kept = [o for o in ctx.overrides if o.split("=", 1)[0].lstrip("+~") not in ("resume", "ckpt_path")]
+    # resume=true finds this folder by the overrides; a run started from a ckpt_path is continued by naming its own
+    again = "resume=true" if not cfg.ckpt_path else f"ckpt_path={checkpoint}"
+    return f"{saved}; continue with: genlab-train {shlex.join([*kept, again])}"
 
 
 def save_resolved_config(cfg: DictConfig, output_dir: Path, secrets: frozenset[str]) -> None:

@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -171,8 +171,37 @@ def read_run_config(run_folder: str | Path) -> DictConfig:
 WEIGHTS_SOURCE = "weights_source.json"
 
 
-# What a run folder keeps that its weights need to be used again: the tokenizer trained on its data.
-CARRIED_WITH_WEIGHTS = ("tokenizer",)
+LABELS = "labels.json"
+# What a run folder keeps that its weights need to be used again without the data they were trained on: the
+# tokenizer they read text with, and the names of the classes their outputs stand for.
+CARRIED_WITH_WEIGHTS = ("tokenizer", LABELS)
+
+
+def save_labels(run_folder: str | Path, names: Sequence[str]) -> None:
+    """The class names of a run's outputs and their indices, in ``labels.json`` (the keys of Hugging Face's model
+    configs: ``id2label``, ``label2id``)."""
+    record = {
+        "num_classes": len(names),
+        "id2label": {str(i): str(name) for i, name in enumerate(names)},
+        "label2id": {str(name): i for i, name in enumerate(names)},
+    }
+    (Path(run_folder) / LABELS).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_labels(run_folder: str | Path) -> tuple[str, ...] | None:
+    """The class names a run saved (``save_labels``), in index order, or None when it saved none (unlabelled data,
+    or a run from before labels.json). A damaged file is a one-line error naming it."""
+    path = Path(run_folder) / LABELS
+    if not path.is_file():
+        return None
+    try:
+        id2label = json.loads(path.read_text(encoding="utf-8"))["id2label"]
+        return tuple(str(id2label[str(i)]) for i in range(len(id2label)))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(
+            f"{path}: not a labels file genlab wrote ({type(e).__name__}: {e}); restore it from the run's copy, or "
+            f"delete it to take the names from the checkpoint"
+        ) from None
 
 
 def take_weights_from(run_folder: str | Path, ckpt_path: str | Path) -> None:

@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ class AudioFolderDataModule(FolderDataModule):
         **kwargs: Any,
     ):
         check_clip_length(spectrogram, clip_seconds)
-        super().__init__(scan_audio_folder(root), input_shape=input_shape, num_classes=num_classes, **kwargs)
+        super().__init__(partial(scan_audio_folder, root), input_shape=input_shape, num_classes=num_classes, **kwargs)
         self.spectrogram, self.speaker_regex, self.max_bad_files = spectrogram, speaker_regex, max_bad_files
 
     def read_inputs(self, paths: Sequence[Path]) -> tuple[np.ndarray, list[int]]:

@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +8,7 @@ import torch
 from genlab.data.file_folders import ALL, LabelledFolder
 from genlab.data.image_classification import ImageClassificationDataModule
 from genlab.data.splits import held_out_counts
+from genlab.data.trained_classes import trained_indices
 from genlab.errors import DataError
 
 
@@ -20,10 +21,22 @@ class FolderDataModule(ImageClassificationDataModule):
     recording), whole groups at a time, so that no group is in two splits.
     """
 
-    def __init__(self, folder: LabelledFolder, test_size: float = 0.1, **kwargs: Any):
+    def __init__(self, scan: Callable[[], LabelledFolder], test_size: float = 0.1, **kwargs: Any):
         super().__init__(**kwargs)
-        self.folder, self.test_size = folder, test_size
-        self.class_names = folder.class_names
+        self._scan, self.test_size = scan, test_size
+        self._folder: LabelledFolder | None = None
+        self.trained_classes: tuple[str, ...] | None = None
+
+    @property
+    def folder(self) -> LabelledFolder:
+        """The folder's layout, scanned when first needed: a run that only generates from trained weights (which
+        know their classes) never reads it."""
+        if self._folder is None:
+            self._folder = self._scan()
+        return self._folder
+
+    def use_trained_classes(self, names: Sequence[str]) -> None:
+        self.trained_classes = self.class_names = tuple(names)
 
     def read_inputs(self, paths: Sequence[Path]) -> tuple[np.ndarray, list[int]]:
         """Inputs [N, *input_shape] float32 (before normalization) and the indices of the files read."""
@@ -36,13 +49,26 @@ class FolderDataModule(ImageClassificationDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        files = [(part, path, label) for part, pairs in self.folder.parts.items() for path, label in pairs]
+        folder = self.folder
+        if self.trained_classes is None:
+            self.class_names = folder.class_names
+            index = list(range(len(folder.class_names)))
+        else:
+            index = trained_indices(folder.class_names, self.trained_classes, f"data.root={folder.root}")
+        files = [(part, path, index[label]) for part, pairs in folder.parts.items() for path, label in pairs]
         inputs, kept = self.read_inputs([path for _, path, _ in files])
         labels = np.asarray([files[i][2] for i in kept], dtype=np.int64)
         paths = [files[i][1] for i in kept]
         part_of = np.asarray([files[i][0] for i in kept])
         self._check(inputs, labels)
-        indices = {part: np.flatnonzero(part_of == part) for part in self.folder.parts}
+        indices = {part: np.flatnonzero(part_of == part) for part in folder.parts}
+        if self.trained_classes is not None:
+            # trained weights evaluated: nothing trains, so test/ (if there is one) or else every file is the test
+            # split, normalized as the weights were trained (data.mean and data.std of their run) when known
+            test = indices["test"] if "test" in indices else np.arange(len(labels))
+            mean, std = self.normalization = self._stats(inputs[test])
+            self.splits = {"test": self._tensors(inputs[test], labels[test], mean, std)}
+            return
         pool = indices.pop("train") if "train" in indices else indices.pop(ALL)
         missing = [split for split in ("val", "test") if split not in indices]
         for split, chosen in self._held_out(pool, [paths[i] for i in pool], missing).items():
@@ -50,7 +76,7 @@ class FolderDataModule(ImageClassificationDataModule):
             pool = np.setdiff1d(pool, chosen)
         indices["train"] = pool
         self._check_every_class_trains(labels[pool])
-        mean, std = self._stats(inputs[pool])
+        mean, std = self.normalization = self._stats(inputs[pool])
         self.splits = {split: self._tensors(inputs[idx], labels[idx], mean, std) for split, idx in indices.items()}
 
     def _held_out(self, pool: np.ndarray, paths: list[Path], splits: list[str]) -> dict[str, np.ndarray]:

@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ class ImageFolderDataModule(FolderDataModule):
         max_bad_files: float = 0.0,
         **kwargs: Any,
     ):
-        super().__init__(scan_image_folder(root), input_shape=input_shape, num_classes=num_classes, **kwargs)
+        super().__init__(partial(scan_image_folder, root), input_shape=input_shape, num_classes=num_classes, **kwargs)
         self.image_size, self.channels, self.max_bad_files = image_size, channels, max_bad_files
 
     def read_inputs(self, paths: Sequence[Path]) -> tuple[np.ndarray, list[int]]:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from genlab.data.run_tokenizer import save_tokenizer, saved_tokenizer
 from genlab.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -48,19 +49,17 @@ def load_pretrained_tokenizer(
     saved in ``save_dir``, or read from there when this run saved it already. ``eos_token``/``pad_token``/
     ``bos_token`` choose the special tokens where the tokenizer does not name them (a token not in its vocabulary
     is added); ``max_length`` (the model's context) is recorded as its ``model_max_length``."""
-    from transformers import AutoTokenizer
-
-    saved = Path(save_dir)
-    if (saved / "tokenizer.json").is_file():
+    saved = saved_tokenizer(save_dir)
+    if saved is not None:
         # a resumed run's own copy, or (train=false ckpt_path=...) the one the checkpoint was trained with
-        log.info(f"data: tokenizer read from {saved}, the run's copy (data.tokenizer.path={path} is not read again)")
-        return AutoTokenizer.from_pretrained(str(saved))
+        log.info(f"data: tokenizer read from {save_dir}, the run's copy (data.tokenizer.path={path} is not read again)")
+        return saved
     tokenizer = read_tokenizer(path)
     choose_special_tokens(tokenizer, path, {"eos": eos_token, "pad": pad_token, "bos": bos_token})
     if max_length is not None:
         tokenizer.model_max_length = max_length
-    tokenizer.save_pretrained(str(saved))
-    log.info(f"data: tokenizer {path} ({len(tokenizer):,} tokens) saved in {saved}")
+    save_tokenizer(tokenizer, save_dir)
+    log.info(f"data: tokenizer {path} ({len(tokenizer):,} tokens) saved in {save_dir}")
     return tokenizer
 
 

@@ -10,6 +10,7 @@ from genlab.data.in_memory import InMemoryDataModule, InMemoryDataset
 from genlab.data.language_modeling import TokenizerFactory
 from genlab.data.splits import random_splits
 from genlab.data.text_corpora import read_labelled_files
+from genlab.data.trained_classes import trained_indices
 from genlab.errors import DataError
 
 
@@ -33,6 +34,10 @@ class TextClassificationDataModule(InMemoryDataModule):
         self.num_classes, self.max_length, self.batch_size = num_classes, max_length, batch_size
         self.val_size, self.test_size, self.split_seed, self.num_workers = val_size, test_size, split_seed, num_workers
         self.tokenizer: Any = None  # a Hugging Face tokenizer once set up (or set by a curriculum)
+        self.trained_classes: list[str] | None = None
+
+    def use_trained_classes(self, names: Sequence[str]) -> None:
+        self.trained_classes = list(names)
 
     def load_examples(self) -> tuple[list[str], list[int]]:
         raise NotImplementedError
@@ -45,9 +50,12 @@ class TextClassificationDataModule(InMemoryDataModule):
             raise DataError(f"{type(self).__name__}: no examples")
         if max(labels) >= self.num_classes:
             raise DataError(f"data.num_classes={self.num_classes} but the labels go up to {max(labels)}")
-        index = random_splits(len(texts), self.val_size, self.test_size, self.split_seed, "the labelled examples")
+        if self.trained_classes is None:
+            index = random_splits(len(texts), self.val_size, self.test_size, self.split_seed, "the labelled examples")
+        else:  # trained weights evaluated: nothing trains, every example is test data
+            index = {"test": list(range(len(texts)))}
         if self.tokenizer is None:  # a curriculum stage's own data gets the run's tokenizer beforehand
-            self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index["train"]])
+            self.tokenizer = self.tokenizer_factory(texts=[texts[i] for i in index.get("train", [])])
         for split, idx in index.items():
             encoded = self.tokenizer(
                 [texts[i] for i in idx],
@@ -126,8 +134,13 @@ class LabelledFilesDataModule(TextClassificationDataModule):
     def load_examples(self) -> tuple[list[str], list[int]]:
         texts, raw = read_labelled_files(self.paths, self.text_column, self.label_column, self.encoding, self.glob)
         as_text = [str(label).strip() for label in raw]
-        if all(label.lstrip("-").isdigit() for label in as_text):
+        if all(label.lstrip("-").isdigit() for label in as_text) and not self._named(self.trained_classes):
             return texts, [int(label) for label in as_text]
+        if self.trained_classes is not None:
+            self.class_names = self.trained_classes
+            found = sorted(set(as_text))
+            index = dict(zip(found, trained_indices(found, self.trained_classes, f"data.paths={self.paths}")))
+            return texts, [index[label] for label in as_text]
         self.class_names = sorted(set(as_text))
         if len(self.class_names) != self.num_classes:
             shown = ", ".join(self.class_names[:10]) + (", ..." if len(self.class_names) > 10 else "")
@@ -137,6 +150,11 @@ class LabelledFilesDataModule(TextClassificationDataModule):
             )
         index = {name: i for i, name in enumerate(self.class_names)}
         return texts, [index[label] for label in as_text]
+
+    @staticmethod
+    def _named(classes: Sequence[str] | None) -> bool:
+        """Whether classes are names rather than the indices 0..n-1 (files labelled by index)."""
+        return classes is not None and list(classes) != [str(i) for i in range(len(classes))]
 
 
 def _member(archive: tarfile.TarFile, name: str) -> bytes:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
+
+from genlab.data.run_tokenizer import save_tokenizer, saved_tokenizer
 
 SPECIAL_TOKENS = ["<pad>", "<eos>", "<unk>"]
 
@@ -21,15 +22,15 @@ def train_or_load_tokenizer(
     as its ``model_max_length``."""
     from transformers import PreTrainedTokenizerFast
 
-    folder = Path(save_dir)
-    if (folder / "tokenizer.json").is_file():
-        return PreTrainedTokenizerFast.from_pretrained(str(folder))
+    saved = saved_tokenizer(save_dir)
+    if saved is not None:
+        return saved
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=_train(texts, kind, vocab_size), pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
     )
     if max_length is not None:
         tokenizer.model_max_length = max_length
-    tokenizer.save_pretrained(str(folder))
+    save_tokenizer(tokenizer, save_dir)
     return tokenizer
 
 

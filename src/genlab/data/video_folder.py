@@ -2,6 +2,7 @@
 AVI, MOV, MKV through PyAV) or folders of frame images, one clip each."""
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ class VideoFolderDataModule(FolderDataModule):
     ):
         if frames < 1 or size < 1:
             raise DataError(f"data.frames={frames}, data.size={size}: both must be at least 1")
-        super().__init__(scan_video_folder(root), input_shape=input_shape, num_classes=num_classes, **kwargs)
+        super().__init__(partial(scan_video_folder, root), input_shape=input_shape, num_classes=num_classes, **kwargs)
         self.frames, self.size, self.channels, self.max_bad_files = frames, size, channels, max_bad_files
 
     def read_inputs(self, paths: Sequence[Path]) -> tuple[np.ndarray, list[int]]:

@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import os
 import zipfile
 from collections.abc import Callable
@@ -9,6 +10,8 @@ import torch
 
 from genlab.errors import ConfigError
 from genlab.generation.prompts import ensure_pad_token
+
+log = logging.getLogger("genlab")
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -153,7 +156,8 @@ def load_sequence_classifier(
     quantization_config: dict | None = None,
 ):
     """Any AutoModelForSequenceClassification (a hub id, a local folder, or a .zip of one); a pretrained encoder
-    without a classification head gets a new one with ``num_labels`` outputs. ``quantization_config``: 4-bit."""
+    without a classification head, or with one for another number of labels, gets a new one with ``num_labels``
+    outputs. ``quantization_config``: 4-bit."""
     from transformers import AutoModelForSequenceClassification
 
     if quantization_config is not None and not quantization_config.get("llm_int8_skip_modules"):
@@ -165,6 +169,7 @@ def load_sequence_classifier(
         name_or_path,
         None,
         num_labels=num_labels,
+        ignore_mismatched_sizes=True,  # a classifier of other labels fine-tuned to these: its head is made anew
         trust_remote_code=trust_remote_code,
         **kwargs,
     )
@@ -180,13 +185,25 @@ def load_tokenizer(
     gguf_file: str | None = None,
     padding_side: str = "right",
     trust_remote_code: bool = False,
+    save_dir: str = "",
 ):
     """The model's own tokenizer (``texts`` is accepted and ignored, so it can stand where a tokenizer is trained).
-    A tokenizer without a pad token pads with its end-of-sequence token."""
+    A tokenizer without a pad token pads with its end-of-sequence token. It is saved in ``save_dir`` (the run's
+    folder), and read from there when the run has it already (resumed, or ``train=false ckpt_path=...``, whose
+    checkpoint's run copied it)."""
     from transformers import AutoTokenizer
 
-    tokenizer = _load(
-        AutoTokenizer, name_or_path, gguf_file, padding_side=padding_side, trust_remote_code=trust_remote_code
-    )
-    ensure_pad_token(tokenizer)
+    from genlab.data.run_tokenizer import save_tokenizer, saved_tokenizer
+
+    tokenizer = saved_tokenizer(save_dir)
+    if tokenizer is not None:
+        # a resumed run's own copy, or (train=false ckpt_path=...) the one the checkpoint was trained with
+        log.info(f"data: tokenizer read from {save_dir}, the run's copy ({name_or_path} is not read for it)")
+    else:
+        tokenizer = _load(
+            AutoTokenizer, name_or_path, gguf_file, padding_side=padding_side, trust_remote_code=trust_remote_code
+        )
+        ensure_pad_token(tokenizer)
+        save_tokenizer(tokenizer, save_dir)
+    tokenizer.padding_side = padding_side
     return tokenizer

@@ -95,10 +95,19 @@ def _sample_runs(report: Report) -> list[RunRecord]:
     return with_samples[:_MAX_SAMPLE_RUNS]
 
 
-def _text_of(record: dict) -> tuple[str, str]:
+def _text_of(record: dict, class_names: tuple[str, ...] = ()) -> tuple[str, str]:
     prompt = str(record.get("prompt", ""))
+    label = record.get("label")
+    if isinstance(label, int) and 0 <= label < len(class_names) and class_names[label] != prompt:
+        prompt = f"{prompt} ({class_names[label]})"  # a class asked for by index, named as the run's labels.json does
     text = record.get("text") or record.get("completion") or record.get("generation") or record.get("files") or ""
     return prompt, str(text)
+
+
+def _classes(run: RunRecord) -> str:
+    """The run's classes with their indices (the order of the model's outputs)."""
+    shown = ", ".join(f"{i} {name}" for i, name in enumerate(run.class_names[:30]))
+    return shown + (f", ... ({len(run.class_names)} in all)" if len(run.class_names) > 30 else "")
 
 
 def render_markdown(report: Report, out_dir: Path, curves: Path | None) -> str:
@@ -134,7 +143,9 @@ def render_markdown(report: Report, out_dir: Path, curves: Path | None) -> str:
         lines += [f"### `{run.name}`" + (" (best)" if run is report.best else ""), ""]
         lines += [f"![{p.name}]({rel(p)})" for p in run.images]
         lines += [f"- audio: [{p.name}]({rel(p)})" for p in run.audio]
-        lines += [f"- **{prompt}** → {text}" for prompt, text in map(_text_of, run.texts)]
+        lines += [f"- **{prompt}** → {text}" for prompt, text in (_text_of(t, run.class_names) for t in run.texts)]
+        if run.class_names:
+            lines.append(f"- classes: {_classes(run)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -168,7 +179,12 @@ def render_html(report: Report, out_dir: Path, curves: Path | None) -> str:
         parts.append(f"<h3><code>{e(run.name)}</code>{' (best)' if run is report.best else ''}</h3>")
         parts += [f"<div><img src='{rel(p)}' alt='{e(p.name)}'></div>" for p in run.images]
         parts += [f"<div>{e(p.name)}: <audio controls src='{rel(p)}'></audio></div>" for p in run.audio]
-        parts += [f"<p><b>{e(prompt)}</b> → {e(text)}</p>" for prompt, text in map(_text_of, run.texts)]
+        parts += [
+            f"<p><b>{e(prompt)}</b> → {e(text)}</p>"
+            for prompt, text in (_text_of(t, run.class_names) for t in run.texts)
+        ]
+        if run.class_names:
+            parts.append(f"<p>classes: {e(_classes(run))}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

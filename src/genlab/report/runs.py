@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from genlab.core.run_folder import read_labels
 from genlab.errors import ConfigError
 
 _IMAGES = ("grid.png", "spectrograms.png")
@@ -27,6 +28,7 @@ class RunRecord:
     images: list[Path] = field(default_factory=list)
     audio: list[Path] = field(default_factory=list)
     texts: list[dict] = field(default_factory=list)
+    class_names: tuple[str, ...] = ()  # what the model's outputs stand for, from the run's labels.json
 
     @property
     def status(self) -> str:
@@ -87,6 +89,7 @@ def read_run(folder: Path, root: Path, max_samples: int = 3) -> RunRecord:
     run.images = [folder / n for n in _IMAGES if (folder / n).is_file()] + sorted((folder / "samples").glob("*.png"))[
         -1:
     ]
+    run.class_names = read_labels(folder) or ()
     run.audio = sorted((folder / "audio").glob("*.wav"))[:max_samples]
     for name in ("generations.jsonl", "samples.jsonl"):
         if (folder / name).is_file() and not run.texts:
