@@ -84,17 +84,17 @@ class WaitAtEpoch(L.Callback):
 
 
 class KillAtStep(L.Callback):
-    """SIGKILLs its process once at optimizer step ``step``: when the batch that makes the step starts
-    (``at=batch_start``, the default), or after that step's checkpoints, before the epoch's validation and its
-    end-of-epoch checkpoints (``at=validation_start``)."""
+    """SIGKILLs its process (or sends it ``signal_name``) once at optimizer step ``step``: when the batch that
+    makes the step starts (``at=batch_start``, the default), or after that step's checkpoints, before the epoch's
+    validation and its end-of-epoch checkpoints (``at=validation_start``)."""
 
-    def __init__(self, step: int, marker: str, at: str = "batch_start"):
-        self.step, self.marker, self.at = step, Path(marker), at
+    def __init__(self, step: int, marker: str, at: str = "batch_start", signal_name: str = "SIGKILL"):
+        self.step, self.marker, self.at, self.signum = step, Path(marker), at, getattr(signal, signal_name)
 
     def _kill_if_due(self, trainer: L.Trainer, hook: str) -> None:
         if hook == self.at and trainer.global_step == self.step and not self.marker.exists():
             self.marker.write_text(f"killed at {hook} of step {self.step}, epoch {trainer.current_epoch}")
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.signum)
 
     def on_train_batch_start(self, trainer: L.Trainer, *args: object) -> None:
         self._kill_if_due(trainer, "batch_start")

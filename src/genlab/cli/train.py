@@ -37,6 +37,7 @@ warnings.filterwarnings("ignore", message=".*is validated against ConfigStore sc
 
 @hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="train", **VERSION_BASE)
 def _hydra_main(cfg: DictConfig) -> float | None:
+    from genlab.callbacks.interruption import RunStopped
     from genlab.core.context import RunContext
     from genlab.core.run import run
 
@@ -54,6 +55,15 @@ def _hydra_main(cfg: DictConfig) -> float | None:
     )
     try:
         metrics = run(cfg, ctx)
+    except RunStopped as stop:
+        print(f"genlab: {stop}; {stop.advice}" if stop.advice else f"genlab: {stop}", file=sys.stderr)
+        raise SystemExit(stop.exit_code) from None
+    except KeyboardInterrupt:  # Ctrl+C before the trainer ran (reading data, building), or twice in it
+        print(
+            "genlab: interrupted (Ctrl+C); resume=true continues from the run's newest checkpoint, if any",
+            file=sys.stderr,
+        )
+        raise SystemExit(130) from None
     except Exception as e:
         from genlab.core.context import process_rank
 
