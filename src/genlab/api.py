@@ -55,7 +55,9 @@ def compose(
     from genlab.config.resolvers import register_resolvers
     from genlab.config.schema import register_schema
     from genlab.core.trained_run import adopt_trained_sizes
+    from genlab.integrations.third_party_output import quiet_third_parties
 
+    quiet_third_parties()
     register_schema()
     register_resolvers()
     output_dir = Path(output_dir)

@@ -129,7 +129,7 @@ def test_a_copied_diffusion_run_generates_by_class_name_without_its_data(tmp_pat
     assert read_labels(generated) == PATTERNS  # carried into the generating run's own folder
     write_report(find_runs(generated), tmp_path / "report")
     report = (tmp_path / "report" / "report.md").read_text()
-    assert "**0 (checks)**" in report and "classes: 0 checks, 1 horizontal, 2 vertical" in report
+    assert "**0 (checks)**" in report and "Classes: 0 checks, 1 horizontal, 2 vertical" in report
 
 
 def test_a_text_classifier_run_carries_its_tokenizer_and_label_names(tiny_bert_zip, tmp_path, caplog):

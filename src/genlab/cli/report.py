@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="genlab-report",
         description="A report of genlab runs (table of overrides and final metrics, best run, loss curves, samples), "
-        "read from their folders alone.",
+        "read from their folders alone; runs of different tasks or data get a table each.",
     )
     parser.add_argument(
         "folder", type=Path, help="a run folder, a sweep folder (multiruns/<time>, optuna/<study>) or a folder of runs"
@@ -32,14 +32,18 @@ def main(argv: list[str] | None = None) -> None:
     try:
         runs = find_runs(args.folder, args.samples)
         out = args.out or args.folder / "report"
-        report = write_report(runs, out, args.metric, args.mode)
+        reports = write_report(runs, out, args.metric, args.mode)
     except GenlabError as e:
         print(f"genlab-report: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    best = (
-        f"; best: {report.best.name} ({report.metric} = {report.best.final[report.metric]:.4f})" if report.best else ""
-    )
-    print(f"{len(runs)} run(s){best}\nreport: {out / 'report.html'}\n        {out / 'report.md'}")
+    best = [
+        f"{r.best.name} ({r.metric} = {r.best.final[r.metric]:.4f}"
+        + (f", {r.runs[0].group})" if len(reports) > 1 else ")")
+        for r in reports
+        if r.best
+    ]
+    print(f"{len(runs)} run(s){'; best: ' if best else ''}{'; '.join(best)}")
+    print(f"report: {out / 'report.html'}\n        {out / 'report.md'}")
 
 
 if __name__ == "__main__":

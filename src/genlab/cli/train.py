@@ -23,10 +23,12 @@ from genlab.config.schema import register_schema
 from genlab.errors import ConfigError, GenlabError
 from genlab.integrations.hydra_help import list_groups_from_one_repository
 from genlab.integrations.omegaconf_nodes import as_written
+from genlab.integrations.third_party_output import quiet_third_parties
 from genlab.sweeps import sweep_name
 
 log = logging.getLogger("genlab")
 
+quiet_third_parties()  # before the libraries load: some read their progress-bar switches at import
 register_schema()
 register_resolvers()
 list_groups_from_one_repository()

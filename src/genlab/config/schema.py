@@ -21,7 +21,7 @@ class PathsSchema:
 
 @dataclass
 class ExtrasSchema:
-    print_config: bool = True
+    print_config: bool = False  # the whole config as a tree on the console (always in config_resolved.yaml)
     ignore_warnings: bool = True
 
 

@@ -1,5 +1,7 @@
-"""What a run prints: its config as a tree at the start, its results and files at the end."""
+"""What a run prints: what it built at the start (its config as a tree when asked), its results and files at the
+end, and the console's log format."""
 
+import logging
 from pathlib import Path
 
 import lightning as L
@@ -13,6 +15,26 @@ from rich.tree import Tree
 from genlab.integrations.wandb import started_run
 
 _CONFIG_ORDER = ("data", "model", "task", "tuning", "schedule", "trainer", "callbacks", "logger", "paths")
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Log records on the console as their message alone, warnings and errors led by their level; the run's log
+    file keeps time and logger name (Hydra's own format)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        return message if record.levelno < logging.WARNING else f"{record.levelname}: {message}"
+
+
+def describe_built(choices: dict[str, str], classes: dict[str, str], trainable: int, total: int) -> str:
+    """One line saying what a run built: each config group's choice and the class it made (``classes``: by
+    group), and the model's parameters."""
+    frozen = "all trainable" if trainable == total else f"{trainable:,} trainable"
+    described = []
+    for group, name in classes.items():
+        described.append(f"{group}={choices.get(group, '?')} ({name}")
+        described[-1] += f", {total:,} parameters, {frozen})" if group == "model" else ")"
+    return "built: " + " · ".join(described)
 
 
 def print_config(cfg: DictConfig) -> None:

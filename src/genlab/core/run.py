@@ -26,9 +26,9 @@ from genlab.core.checkpoints import (
     newest_checkpoint,
     newest_good_checkpoint,
 )
-from genlab.core.console import print_config, print_summary
+from genlab.core.console import describe_built, print_config, print_summary
 from genlab.core.context import Experiment, RunContext, process_rank
-from genlab.core.protocols import LabelledData
+from genlab.core.protocols import LabelledData, NetTask
 from genlab.core.run_folder import RESOLVED_CONFIG, exclusive_run_folder, save_labels, take_weights_from
 from genlab.core.trained_run import adopt_trained_sizes
 from genlab.errors import ConfigError
@@ -66,6 +66,8 @@ def run(cfg: DictConfig, ctx: RunContext) -> dict[str, float]:
 def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: bool) -> dict[str, float]:
     secrets = secret_values(cfg)
     if writes:
+        log.info(f"run folder: {output_dir}")
+    if writes:
         save_resolved_config(cfg, output_dir, secrets)
     if cfg.extras.print_config and writes:
         print_config(public_config(cfg, secrets))
@@ -85,7 +87,12 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
     if ckpt_path:
         check_checkpoint_fits(exp.module, ckpt_path, "ckpt_path" if cfg.ckpt_path else "resume")
     trainable, total = count_parameters(exp.module)
-    log.info(f"parameters: {trainable:,} trainable of {total:,}")
+    net: Any = exp.module.net if isinstance(exp.module, NetTask) else exp.module
+    if isinstance(exp.tuning, LoRA):
+        net = net.get_base_model()  # peft's wrapper: name the network it wraps
+    classes = {part: type(built).__name__ for part, built in (("data", exp.datamodule), ("task", exp.module))}
+    classes = {"model": type(net).__name__, **classes, "tuning": type(exp.tuning).__name__}
+    log.info(describe_built(ctx.choices, classes, trainable, total))
     log_hyperparameters(exp, cfg, ctx, secrets)
     metrics: dict[str, float] = {}
     try:
@@ -111,7 +118,9 @@ def _train_test_predict(
         exp.trainer.fit(exp.module, datamodule=exp.datamodule, ckpt_path=ckpt_path)
         metrics.update(scalar_metrics(exp))
     if cfg.test:
-        exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=evaluation_weights(exp, cfg, ckpt_path))
+        weights = evaluation_weights(exp, cfg, ckpt_path)
+        # verbose=False: the results table at the end has the test metrics, beside the last validation's
+        exp.trainer.test(exp.module, datamodule=exp.datamodule, ckpt_path=weights, verbose=False)
         metrics.update(scalar_metrics(exp))  # test replaces the trainer's metrics: keep the last fit's too
     if exp.tuning.adapters and exp.trainer.is_global_zero:
         finish_adapter(exp, cfg, output_dir, ckpt_path, metrics)

@@ -1,4 +1,9 @@
-"""Two W&B details genlab relies on that no public API covers.
+"""W&B details genlab relies on that no public API covers, and genlab's W&B logger.
+
+- Lightning's WandbLogger always passes ``anonymous`` to ``wandb.init``, a setting wandb ≥ 0.23 no longer has
+  and warns about on every run (wandb/wandb#10909); ``QuietWandbLogger`` leaves it out of the arguments Lightning
+  keeps in its private ``_wandb_init``, and keeps W&B's own console output (start banner, run summary) to
+  warnings: genlab says where the run is and how to upload it.
 
 - Lightning's WandbLogger starts its W&B run lazily, on the first read of ``.experiment``: reading it to ask
   whether a run exists would start one. Lightning 2.5–2.6 offer no public "has it started" (only the private
@@ -17,6 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch.loggers import Logger, WandbLogger
+
+
+class QuietWandbLogger(WandbLogger):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._wandb_init.pop("anonymous", None)
+        self._wandb_init.setdefault("settings", {"silent": True})
 
 
 def started_run(logger: Logger) -> Any | None:

@@ -1,11 +1,13 @@
 """A report of runs as Markdown and HTML: a table of runs (the overrides that differ, final metrics), the best
-run, loss curves as a PNG, and each run's generated samples embedded."""
+run, loss curves as a PNG, and each run's generated samples embedded, whole. Runs of different tasks or data are
+not compared: each group (genlab.report.runs.task_and_data) gets its own table, best run and curves."""
 
 import html
 import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from genlab.report.runs import RunRecord
 
@@ -16,12 +18,15 @@ _HTML_HEAD = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:13px}"
     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}td.n{text-align:right;font-family:monospace}"
     "tr.best{background:#e8f5e9}img{max-width:100%;margin:4px 0}code{background:#f4f4f4;padding:1px 3px}"
+    "pre.sample{white-space:pre-wrap;background:#f8f8f8;padding:6px;margin:0 0 10px}"
     "</style></head><body>"
 )
 
 
 @dataclass
 class Report:
+    """The runs of one group."""
+
     runs: list[RunRecord]
     metric: str
     mode: str
@@ -46,7 +51,20 @@ def build_report(runs: list[RunRecord], metric: str | None = None, mode: str | N
 
 
 def plot_curves(report: Report, path: Path) -> Path | None:
-    """train/loss, val/loss and the monitored metric against the step, a line per run."""
+    """The curves (``curves_figure``) as a PNG at ``path``; None when the runs logged none."""
+    import matplotlib.pyplot as plt
+
+    fig = curves_figure(report)
+    if fig is None:
+        return None
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def curves_figure(report: Report) -> Any:
+    """train/loss, val/loss and the monitored metric against the step, a line per run (one colour in every
+    panel), named in a legend below the panels; None when the runs logged none of them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -57,7 +75,11 @@ def plot_curves(report: Report, path: Path) -> Path | None:
     ]
     if not panels:
         return None
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    labelled = min(len(report.runs), _MAX_LEGEND)
+    columns = min(3, labelled)
+    legend_rows = -(-labelled // columns)
+    legend_inches = 0.2 * legend_rows + 0.15
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6 + legend_inches), squeeze=False)
     for ax, metric in zip(axes[0], panels):
         for i, run in enumerate(report.runs):
             points = sorted(run.curves.get(metric, {}).items())
@@ -68,16 +90,20 @@ def plot_curves(report: Report, path: Path) -> Path | None:
                     [v for _, v in points],
                     marker="o" if len(points) < 30 else None,
                     ms=3,
+                    color=f"C{i % 10}",
                     label=label,
                 )
         ax.set_title(metric)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    # below the panels, not over the curves
+    legend: dict[str, object] = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=columns, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, legend_inches / (3.6 + legend_inches), 1, 1))
+    return fig
 
 
 def _label(report: Report, run: RunRecord) -> str:
@@ -110,9 +136,40 @@ def _classes(run: RunRecord) -> str:
     return shown + (f", ... ({len(run.class_names)} in all)" if len(run.class_names) > 30 else "")
 
 
-def render_markdown(report: Report, out_dir: Path, curves: Path | None) -> str:
+def _fence(text: str) -> str:
+    """A Markdown code fence longer than any run of backticks in ``text``."""
+    run = current = 0
+    for char in text:
+        current = current + 1 if char == "`" else 0
+        run = max(run, current)
+    return "`" * max(3, run + 1)
+
+
+def group_runs(runs: list[RunRecord]) -> list[list[RunRecord]]:
+    """The runs by task and data (``RunRecord.group``), in the order each group first appears."""
+    groups: dict[str, list[RunRecord]] = {}
+    for run in runs:
+        groups.setdefault(run.group, []).append(run)
+    return list(groups.values())
+
+
+def render_markdown(reports: list[Report], out_dir: Path, curves: list[Path | None]) -> str:
     rel = lambda p: os.path.relpath(p, out_dir)  # noqa: E731
-    lines = [f"# genlab report: {len(report.runs)} run(s)", ""]
+    total = sum(len(r.runs) for r in reports)
+    lines = [f"# genlab report: {total} run(s)", ""]
+    grouped = len(reports) > 1
+    if grouped:
+        lines += [f"{len(reports)} groups of runs by task and data; runs are compared within their group.", ""]
+    h = "###" if grouped else "##"
+    for report, curve in zip(reports, curves):
+        if grouped:
+            lines += [f"## {report.runs[0].group}", ""]
+        lines += _markdown_group(report, h, rel, curve)
+    return "\n".join(lines)
+
+
+def _markdown_group(report: Report, h: str, rel, curves: Path | None) -> list[str]:
+    lines: list[str] = []
     if report.common:
         lines += ["Overrides of every run: `" + " ".join(report.common) + "`", ""]
     if report.best is not None:
@@ -135,25 +192,43 @@ def render_markdown(report: Report, out_dir: Path, curves: Path | None) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     if curves:
-        lines += ["## Curves", "", f"![curves]({rel(curves)})", ""]
+        lines += [f"{h} Curves", "", f"![curves]({rel(curves)})", ""]
     sample_runs = _sample_runs(report)
     if sample_runs:
-        lines += ["## Samples", ""]
+        lines += [f"{h} Samples", ""]
     for run in sample_runs:
-        lines += [f"### `{run.name}`" + (" (best)" if run is report.best else ""), ""]
+        lines += [f"{h}# `{run.name}`" + (" (best)" if run is report.best else ""), ""]
         lines += [f"![{p.name}]({rel(p)})" for p in run.images]
         lines += [f"- audio: [{p.name}]({rel(p)})" for p in run.audio]
-        lines += [f"- **{prompt}** → {text}" for prompt, text in (_text_of(t, run.class_names) for t in run.texts)]
-        if run.class_names:
-            lines.append(f"- classes: {_classes(run)}")
         lines.append("")
-    return "\n".join(lines)
+        for prompt, text in (_text_of(t, run.class_names) for t in run.texts):
+            fence = _fence(text)  # the sample whole, its line breaks kept
+            lines += [f"**{prompt}** →", "", f"{fence}text", text, fence, ""] if text else [f"- **{prompt}**", ""]
+        if run.class_names:
+            lines += [f"Classes: {_classes(run)}", ""]
+    return lines
 
 
-def render_html(report: Report, out_dir: Path, curves: Path | None) -> str:
+def render_html(reports: list[Report], out_dir: Path, curves: list[Path | None]) -> str:
     e = html.escape
     rel = lambda p: e(os.path.relpath(p, out_dir))  # noqa: E731
-    parts = [_HTML_HEAD, f"<h1>genlab report: {len(report.runs)} run(s)</h1>"]
+    total = sum(len(r.runs) for r in reports)
+    parts = [_HTML_HEAD, f"<h1>genlab report: {total} run(s)</h1>"]
+    grouped = len(reports) > 1
+    if grouped:
+        parts.append(f"<p>{len(reports)} groups of runs by task and data; runs are compared within their group.</p>")
+    h = 3 if grouped else 2
+    for report, curve in zip(reports, curves):
+        if grouped:
+            parts.append(f"<h2>{e(report.runs[0].group)}</h2>")
+        parts += _html_group(report, h, rel, curve)
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _html_group(report: Report, h: int, rel, curves: Path | None) -> list[str]:
+    e = html.escape
+    parts: list[str] = []
     if report.common:
         parts.append(f"<p>Overrides of every run: <code>{e(' '.join(report.common))}</code></p>")
     if report.best is not None:
@@ -171,29 +246,32 @@ def render_html(report: Report, out_dir: Path, curves: Path | None) -> str:
         parts.append(f"<tr{' class=best' if run is report.best else ''}>{''.join(cells)}</tr>")
     parts.append("</table>")
     if curves:
-        parts.append(f"<h2>Curves</h2><img src='{rel(curves)}' alt='curves'>")
+        parts.append(f"<h{h}>Curves</h{h}><img src='{rel(curves)}' alt='curves'>")
     sample_runs = _sample_runs(report)
     if sample_runs:
-        parts.append("<h2>Samples</h2>")
+        parts.append(f"<h{h}>Samples</h{h}>")
     for run in sample_runs:
-        parts.append(f"<h3><code>{e(run.name)}</code>{' (best)' if run is report.best else ''}</h3>")
+        parts.append(f"<h{h + 1}><code>{e(run.name)}</code>{' (best)' if run is report.best else ''}</h{h + 1}>")
         parts += [f"<div><img src='{rel(p)}' alt='{e(p.name)}'></div>" for p in run.images]
         parts += [f"<div>{e(p.name)}: <audio controls src='{rel(p)}'></audio></div>" for p in run.audio]
-        parts += [
-            f"<p><b>{e(prompt)}</b> → {e(text)}</p>"
-            for prompt, text in (_text_of(t, run.class_names) for t in run.texts)
-        ]
+        for prompt, text in (_text_of(t, run.class_names) for t in run.texts):
+            sample = f" →</p><pre class='sample'>{e(text)}</pre>" if text else "</p>"
+            parts.append(f"<p><b>{e(prompt)}</b>{sample}")
         if run.class_names:
-            parts.append(f"<p>classes: {e(_classes(run))}</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+            parts.append(f"<p>Classes: {e(_classes(run))}</p>")
+    return parts
 
 
-def write_report(runs: list[RunRecord], out_dir: Path, metric: str | None = None, mode: str | None = None) -> Report:
+def write_report(
+    runs: list[RunRecord], out_dir: Path, metric: str | None = None, mode: str | None = None
+) -> list[Report]:
+    """report.md, report.html and the curves (curves.png, or curves-<n>.png per group) in ``out_dir``; returns
+    a report per group of runs (task and data)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = build_report(runs, metric, mode)
-    curves = plot_curves(report, out_dir / "curves.png")
-    (out_dir / "report.md").write_text(render_markdown(report, out_dir, curves))
-    (out_dir / "report.html").write_text(render_html(report, out_dir, curves))
-    return report
+    reports = [build_report(group, metric, mode) for group in group_runs(runs)]
+    names = ["curves.png"] if len(reports) == 1 else [f"curves-{i + 1}.png" for i in range(len(reports))]
+    curves = [plot_curves(report, out_dir / name) for report, name in zip(reports, names)]
+    (out_dir / "report.md").write_text(render_markdown(reports, out_dir, curves))
+    (out_dir / "report.html").write_text(render_html(reports, out_dir, curves))
+    return reports

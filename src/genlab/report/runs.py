@@ -29,6 +29,7 @@ class RunRecord:
     audio: list[Path] = field(default_factory=list)
     texts: list[dict] = field(default_factory=list)
     class_names: tuple[str, ...] = ()  # what the model's outputs stand for, from the run's labels.json
+    group: str = ""  # the task and the data: runs are compared (best run, curves) within a group only
 
     @property
     def status(self) -> str:
@@ -80,6 +81,7 @@ def read_run(folder: Path, root: Path, max_samples: int = 3) -> RunRecord:
         monitor=config.get("monitor", "val/loss"),
         monitor_mode=config.get("monitor_mode", "min"),
         finished=(folder / "metrics.json").is_file(),
+        group=task_and_data(config),
     )
     csv_file = folder / "csv" / "metrics.csv"
     if csv_file.is_file():
@@ -96,6 +98,19 @@ def read_run(folder: Path, root: Path, max_samples: int = 3) -> RunRecord:
             lines = (folder / name).read_text().splitlines()
             run.texts = [json.loads(line) for line in lines[-max_samples:] if line.strip()]
     return run
+
+
+def task_and_data(config: dict) -> str:
+    """What a run learns and from what, e.g. ``Classification on ImageFolder (~/photos)``: the task's class and
+    the data's, with the files or dataset it read (the settings that make it other data, not its batch size)."""
+    task = config.get("task") or {}
+    data = config.get("data") or {}
+    name = str(data.get("_target_", "unknown data")).rsplit(".", 1)[-1].removesuffix("DataModule")
+    source = data.get("source")
+    where = data.get("root") or data.get("paths") or (source.get("path") if isinstance(source, dict) else None)
+    return f"{str(task.get('_target_', 'unknown task')).rsplit('.', 1)[-1]} on {name}" + (
+        f" ({where})" if where else ""
+    )
 
 
 def read_metrics_csv(path: Path) -> tuple[dict[str, dict[int, float]], dict[str, float]]:
