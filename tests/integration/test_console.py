@@ -64,3 +64,13 @@ def test_the_bar_ends_showing_its_own_epochs_training_metrics(tmp_path):
     exp.trainer.fit(exp.module, datamodule=exp.datamodule)
     shown = bar._metric_component._metrics
     assert shown["train/loss"] == exp.trainer.callback_metrics["train/loss"].item()
+
+
+def test_a_lora_run_of_smollm2_from_its_gguf_file_prints_no_warnings(tmp_path):
+    """The recipe users start LLM work with: no third-party warning (peft's config lookup on a GGUF base, the
+    deprecated gradient-checkpointing alias) and no GGUF conversion bar in its output."""
+    result = run_cli(["experiment=smollm2_fortunes", "tuning=lora", *FAST], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert "warn" not in output.lower() and "\r" not in output and "Converting" not in output, output
+    assert "built: model=hf_causal (LlamaForCausalLM, 134,975,808 parameters, 460,800 trainable)" in output

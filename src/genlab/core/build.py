@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from genlab.callbacks import RedactSecrets, RNGStateCallback
+from genlab.callbacks.epoch_lines import EpochLines
 from genlab.callbacks.interruption import StopOnSignal
 from genlab.callbacks.validation_reach import WarnIfNeverValidated
 from genlab.config.secrets import redact, secret_values
@@ -100,7 +101,7 @@ def build(cfg: DictConfig, ctx: RunContext, set_up_data: bool = False) -> Experi
     # The schedule's first: it sets each stage's learning rate before LearningRateMonitor reads it.
     secrets = secret_values(cfg)
     callbacks = [*schedule.callbacks(), *callbacks, RNGStateCallback(), RedactSecrets(secrets), StopOnSignal()]
-    callbacks.append(WarnIfNeverValidated())
+    callbacks += [WarnIfNeverValidated(), EpochLines()]
     loggers = build_loggers(cfg, ctx, secrets)
     if not loggers:
         # Lightning refuses a LearningRateMonitor without a logger; with logger=none there is nothing to monitor into.

@@ -8,8 +8,8 @@ the model summary table and its ``Total FLOPs: 0``: no longer a default callback
   testing (genlab says "resuming from ..." itself when it resumes), the ``weights_only`` default.
 - peft reads transformers 5's deprecated ``is_gradient_checkpointing`` (a FutureWarning on every LoRA run of a
   Hugging Face model).
-- Hugging Face's download and loading progress bars where standard error is no terminal: in a log file they are
-  hundreds of carriage-return frames. A terminal keeps them.
+- tqdm progress bars (Hugging Face's downloads, weight loading and GGUF conversion, datasets' maps) where standard
+  error is no terminal: in a log file they are hundreds of carriage-return frames. A terminal keeps them.
 """
 
 from __future__ import annotations
@@ -54,3 +54,4 @@ def quiet_third_parties() -> None:
     if not sys.stderr.isatty():
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # huggingface_hub and transformers
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TQDM_DISABLE", "1")  # every other tqdm bar (transformers' GGUF conversion, ...)

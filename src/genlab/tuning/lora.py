@@ -123,12 +123,15 @@ class LoRA(FullTuning):
     def save_adapter(self, net: Any, folder: Path, tokenizer: Any = None) -> Path:
         """peft's adapter files (safetensors), the tokenizer, and for an own net the base weights it adapts."""
         folder.mkdir(parents=True, exist_ok=True)
+        # genlab never resizes the base model's embeddings, so they are the published ones: peft's "auto" would
+        # look for the base model's config.json to find out (a GGUF file has none: a warning on every save)
+        kept = {"save_embedding_layers": False}
         if self.initial_adapter is not None:
             # PiSSA/OLoRA changed the base: what is saved is the change since initialisation, as a plain LoRA
             # adapter (twice the rank) that applies to the base model as it is published
-            net.save_pretrained(str(folder), path_initial_model_for_weight_conversion=str(self.initial_adapter))
+            net.save_pretrained(str(folder), path_initial_model_for_weight_conversion=str(self.initial_adapter), **kept)
         else:
-            net.save_pretrained(str(folder))
+            net.save_pretrained(str(folder), **kept)
         if self.base_state is not None:
             save_net_weights(self.base_state, folder / BASE_WEIGHTS)
         if tokenizer is not None and hasattr(tokenizer, "save_pretrained"):
