@@ -21,6 +21,26 @@ def test_lightning_subprocess_launcher_internals():
     assert launcher.procs == []
 
 
+def test_rich_progress_bar_internals():
+    """genlab.integrations.lightning_progress refreshes the bar's numbers through _update_metrics."""
+    from lightning.pytorch.callbacks import RichProgressBar
+
+    assert list(inspect.signature(RichProgressBar._update_metrics).parameters) == ["self", "trainer", "pl_module"]
+    assert callable(RichProgressBar.refresh)
+
+
+def test_wandb_logger_keeps_its_init_arguments_with_anonymous(tmp_path):
+    """Lightning still passes the ``anonymous`` that wandb warns about (wandb/wandb#10909), in _wandb_init; the
+    quiet logger drops it and makes W&B silent."""
+    from lightning.pytorch.loggers import WandbLogger
+
+    from genlab.integrations.wandb import QuietWandbLogger
+
+    assert "anonymous" in WandbLogger(save_dir=str(tmp_path), offline=True)._wandb_init
+    quiet = QuietWandbLogger(save_dir=str(tmp_path), offline=True)._wandb_init
+    assert "anonymous" not in quiet and quiet["settings"] == {"silent": True}
+
+
 def test_lightning_fsdp2_setup_internals():
     from lightning.fabric.utilities.init import _materialize_distributed_module
     from lightning.fabric.utilities.optimizer import _optimizers_to_device

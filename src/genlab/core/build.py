@@ -61,7 +61,9 @@ def build(cfg: DictConfig, ctx: RunContext, set_up_data: bool = False) -> Experi
     """The run's objects. With ``set_up_data`` the data is read and checked first (``setup``), so that a data
     problem ends the run before the model is built and before a logger starts its run (Lightning's own
     ``setup`` call later finds it done). What the data decides is filled into the config before the model:
-    ``model.vocab_size: null`` becomes the size of the data's tokenizer."""
+    ``model.vocab_size: null`` becomes the size of the data's tokenizer, ``data.mean``/``data.std: null`` the
+    statistics of the training split. A run of trained weights (``train=false ckpt_path=...``) gives the data
+    the class names they were trained with."""
     datamodule = instantiate_section(cfg.data, "data")
     require_instance(datamodule, L.LightningDataModule, "data")
     trained_classes = trained_class_names(cfg)

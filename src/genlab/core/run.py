@@ -67,7 +67,6 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
     secrets = secret_values(cfg)
     if writes:
         log.info(f"run folder: {output_dir}")
-    if writes:
         save_resolved_config(cfg, output_dir, secrets)
     if cfg.extras.print_config and writes:
         print_config(public_config(cfg, secrets))
@@ -86,13 +85,7 @@ def _run_in_folder(cfg: DictConfig, ctx: RunContext, output_dir: Path, writes: b
     check_stages(exp.module, cfg, ctx.choices.get("model", "model"))
     if ckpt_path:
         check_checkpoint_fits(exp.module, ckpt_path, "ckpt_path" if cfg.ckpt_path else "resume")
-    trainable, total = count_parameters(exp.module)
-    net: Any = exp.module.net if isinstance(exp.module, NetTask) else exp.module
-    if isinstance(exp.tuning, LoRA):
-        net = net.get_base_model()  # peft's wrapper: name the network it wraps
-    classes = {part: type(built).__name__ for part, built in (("data", exp.datamodule), ("task", exp.module))}
-    classes = {"model": type(net).__name__, **classes, "tuning": type(exp.tuning).__name__}
-    log.info(describe_built(ctx.choices, classes, trainable, total))
+    log.info(what_was_built(exp, ctx))
     log_hyperparameters(exp, cfg, ctx, secrets)
     metrics: dict[str, float] = {}
     try:
@@ -143,6 +136,16 @@ def how_to_continue(stop: RunStopped, cfg: DictConfig, ctx: RunContext, output_d
     # resume=true finds this folder by the overrides; a run started from a ckpt_path is continued by naming its own
     again = "resume=true" if not cfg.ckpt_path else f"ckpt_path={checkpoint}"
     return f"{saved}; continue with: genlab-train {shlex.join([*kept, again])}"
+
+
+def what_was_built(exp: Experiment, ctx: RunContext) -> str:
+    trainable, total = count_parameters(exp.module)
+    net: Any = exp.module.net if isinstance(exp.module, NetTask) else exp.module
+    if isinstance(exp.tuning, LoRA):
+        net = net.get_base_model()  # peft's wrapper: name the network it wraps
+    classes = {"model": type(net).__name__, "data": type(exp.datamodule).__name__}
+    classes |= {"task": type(exp.module).__name__, "tuning": type(exp.tuning).__name__}
+    return describe_built(ctx.choices, classes, trainable, total)
 
 
 def save_resolved_config(cfg: DictConfig, output_dir: Path, secrets: frozenset[str]) -> None:
