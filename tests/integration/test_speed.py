@@ -15,8 +15,9 @@ from genlab.integrations.lightning_precision import BF16MixedPrecision
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
-def test_bf16_mixed_trains_every_family_on_cpu(family, run_dir, model_source):
-    """With gradient clipping and the tasks' fused optimizers, which Lightning's own bf16 plugin refuses."""
+def test_bf16_mixed_trains_every_family_on_cpu(family, run_dir, model_source, caplog):
+    """With gradient clipping and the tasks' fused optimizers, which Lightning's own bf16 plugin refuses. On a CPU
+    without native bf16 the run says its matrix products are emulated."""
     bf16 = ["trainer=cpu", "trainer.precision=bf16-mixed", "trainer.gradient_clip_val=1.0"]
     composed = api.compose([*overrides_for(family, "full", model_source), *bf16], run_dir)
     L.seed_everything(0)
@@ -24,7 +25,10 @@ def test_bf16_mixed_trains_every_family_on_cpu(family, run_dir, model_source):
         with pytest.raises(ConfigError, match=r"^trainer.precision=bf16-mixed: this CPU has no native bf16 .* LSTM"):
             api.build(composed)
         return
-    exp = api.build(composed)
+    with caplog.at_level(logging.WARNING, logger="genlab"):
+        exp = api.build(composed)
+    emulated = "this CPU has no native bf16 (AVX512-BF16 or AMX), so bf16 matrix products are emulated"
+    assert (emulated in caplog.text) == (speed.native_bf16("cpu") is None)
     assert isinstance(exp.trainer.precision_plugin, BF16MixedPrecision)
     exp.datamodule.setup("fit")
     batch = next(iter(exp.datamodule.train_dataloader()))

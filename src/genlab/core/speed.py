@@ -34,12 +34,18 @@ def native_bf16(device: str) -> str | None:
 
 
 def check_bf16_kernels(net: nn.Module, precision: str | int | None, accelerator: str) -> None:
-    """bf16 autocast asked for on a CPU without native bf16, with an LSTM in the net: oneDNN has no bf16 LSTM
-    there, and the first forward pass fails ("could not create a primitive descriptor for the LSTM forward
+    """bf16 autocast asked for on a CPU without native bf16: its matrix products are emulated (a warning), and with
+    an LSTM in the net an error: oneDNN has no bf16 LSTM there, and the first forward pass fails ("could not create a primitive descriptor for the LSTM forward
     propagation primitive"; intel/torch-xpu-ops#4066, fixed by pytorch/pytorch#187334 after torch 2.13). Said
     before training instead. GRU and plain RNN layers run."""
     if str(precision) not in ("bf16-mixed", "bf16") or autocast_device(accelerator) != "cpu" or native_bf16("cpu"):
         return
+    # measured on a 2-core AMD EPYC without AVX-512 (scripts/readme_figures.py): 0.75 vs 130 GFLOP/s
+    log.warning(
+        f"trainer.precision={precision}: this CPU has no native bf16 (AVX512-BF16 or AMX), so bf16 matrix products "
+        f"are emulated, far slower than fp32 (about 170x on a 2-core AMD EPYC); trainer.precision=auto picks "
+        f"32-true here"
+    )
     if any(isinstance(module, nn.LSTM) for module in net.modules()):
         from genlab.errors import ConfigError
 
