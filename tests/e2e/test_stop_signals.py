@@ -2,9 +2,13 @@
 continue, and exits non-zero; the continued run ends where a run never stopped ends."""
 
 import shlex
+import signal
 
+import pytest
 import torch
 
+from genlab import api
+from genlab.callbacks.interruption import STOP_SIGNALS, RunStopped
 from helpers import env_with_test_modules, load, only_run, run_cli
 
 COMMON = [
@@ -72,3 +76,15 @@ def test_ctrl_c_during_validation_lets_the_epoch_end_and_stops_after_its_checkpo
         "continue with: genlab-train "
     ), line
     assert load(folder / "checkpoints" / "last.ckpt")["global_step"] == 24  # epoch 1's, validated
+
+
+def test_a_stopped_run_in_a_python_session_gives_the_signals_back(tmp_path):
+    """In a notebook or script (genlab.api), a stopped run raises RunStopped and leaves Ctrl+C and SIGTERM as they
+    were: the next Ctrl+C interrupts Python again."""
+    before = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    args = [*COMMON, "+callbacks.stop._target_=killer.KillAtStep", "+callbacks.stop.step=3"]
+    args += ["+callbacks.stop.signal_name=SIGTERM", f"+callbacks.stop.marker={tmp_path / 'marker'}"]
+    with pytest.raises(RunStopped, match=r"stopped by SIGTERM at step 4 \(epoch 0\)") as stopped_run:
+        api.run(args, tmp_path / "run")
+    assert stopped_run.value.checkpoint == tmp_path / "run" / "checkpoints" / "steps" / "interrupted-step=4.ckpt"
+    assert {signum: signal.getsignal(signum) for signum in STOP_SIGNALS} == before
