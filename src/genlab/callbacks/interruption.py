@@ -72,7 +72,7 @@ class StopOnSignal(L.Callback):
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         # after an exception Lightning calls no teardown hook, but its signal connector puts back every handler
-        # it found when the trainer started (tests/e2e/test_stop_signals.py checks both ways)
+        # it found when the trainer started (tests/e2e/test_stop_signals.py checks it)
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous = {}
