@@ -47,6 +47,7 @@ def test_two_processes_train_into_one_run_folder(distributed_runs, strategy):
         "config_resolved.yaml",
         "csv",
         "digits_ffn.log",
+        "labels.json",
         "metrics.json",
     ]
     assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == [
