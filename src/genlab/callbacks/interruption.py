@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -51,8 +52,8 @@ class StopOnSignal(L.Callback):
         # in place of Lightning's SIGTERM handler, set up just before this hook, while the trainer runs (Lightning
         # restores what it replaced): it would stop at an epoch's last batch before its validation and checkpoint.
         # Under SLURM, SIGTERM stays Lightning's: it holds the job while Lightning requeues it.
-        if trainer.world_size > 1 or self._previous:
-            return
+        if trainer.world_size > 1 or self._previous or threading.current_thread() is not threading.main_thread():
+            return  # (Python lets only the main thread set signal handlers)
         for signum in STOP_SIGNALS:
             if signum == signal.SIGTERM and "SLURM_JOB_ID" in os.environ:
                 continue
