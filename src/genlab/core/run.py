@@ -29,7 +29,13 @@ from genlab.core.checkpoints import (
 from genlab.core.console import describe_built, print_config, print_summary
 from genlab.core.context import Experiment, RunContext, process_rank
 from genlab.core.protocols import LabelledData, NetTask
-from genlab.core.run_folder import RESOLVED_CONFIG, exclusive_run_folder, save_labels, take_weights_from
+from genlab.core.run_folder import (
+    RESOLVED_CONFIG,
+    exclusive_run_folder,
+    identity_overrides,
+    save_labels,
+    take_weights_from,
+)
 from genlab.core.trained_run import adopt_trained_sizes
 from genlab.errors import ConfigError
 from genlab.generation.predict import predict
@@ -132,10 +138,9 @@ def how_to_continue(stop: RunStopped, cfg: DictConfig, ctx: RunContext, output_d
     saved = f"checkpoint saved: {checkpoint}" if stop.checkpoint else f"its newest checkpoint: {checkpoint}"
     if ctx.in_sweep:
         return f"{saved}; the sweep's job continues from it when run again in its folder"
-    kept = [o for o in ctx.overrides if o.split("=", 1)[0].lstrip("+~") not in ("resume", "ckpt_path")]
     # resume=true finds this folder by the overrides; a run started from a ckpt_path is continued by naming its own
     again = "resume=true" if not cfg.ckpt_path else f"ckpt_path={checkpoint}"
-    return f"{saved}; continue with: genlab-train {shlex.join([*kept, again])}"
+    return f"{saved}; continue with: genlab-train {shlex.join([*identity_overrides(ctx.overrides), again])}"
 
 
 def what_was_built(exp: Experiment, ctx: RunContext) -> str:

@@ -30,10 +30,19 @@ RESOLVED_CONFIG = "config_resolved.yaml"
 log = logging.getLogger("genlab")
 
 
+def override_key(override: str) -> str:
+    """The config key a command-line override sets (``+``/``~`` prefixes dropped)."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def identity_overrides(overrides: list[str]) -> list[str]:
+    """The overrides that say what a run is, without those that say how to start it (``resume``, ``ckpt_path``)."""
+    return [o for o in overrides if override_key(o) not in _NOT_IDENTITY]
+
+
 def overrides_hash(overrides: list[str]) -> str:
     """A short, order-independent fingerprint of a run's command-line overrides."""
-    kept = sorted(o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in _NOT_IDENTITY)
-    return hashlib.sha1("\n".join(kept).encode()).hexdigest()[:8]
+    return hashlib.sha1("\n".join(sorted(identity_overrides(overrides))).encode()).hexdigest()[:8]
 
 
 def run_dir(runs_dir: str, overrides: list[str], resume: bool, ckpt_path: str | None, train: bool = True) -> str:

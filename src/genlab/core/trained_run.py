@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genlab.core.run_folder import read_labels, read_run_config, run_folder_of
+from genlab.core.run_folder import override_key, read_labels, read_run_config, run_folder_of
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -20,12 +20,16 @@ log = logging.getLogger("genlab")
 SET_BY_WEIGHTS = ("num_classes", "input_shape", "mean", "std")
 
 
+def weights_checkpoint(cfg: DictConfig) -> str | None:
+    """The checkpoint this run uses without training (None: it trains, or has no ``ckpt_path``)."""
+    return None if cfg.get("train", True) or not cfg.get("ckpt_path") else str(cfg.ckpt_path)
+
+
 def weights_run(cfg: DictConfig) -> Path | None:
     """The run folder of the weights this run uses without training (None: it trains, or the checkpoint is a file
     of no run)."""
-    if cfg.get("train", True) or not cfg.get("ckpt_path"):
-        return None
-    return run_folder_of(cfg.ckpt_path)
+    checkpoint = weights_checkpoint(cfg)
+    return None if checkpoint is None else run_folder_of(checkpoint)
 
 
 def adopt_trained_sizes(cfg: DictConfig, overrides: Sequence[str]) -> None:
@@ -41,7 +45,7 @@ def adopt_trained_sizes(cfg: DictConfig, overrides: Sequence[str]) -> None:
     trained = read_run_config(source).get("data")
     if trained is None or trained.get("_target_") != cfg.data.get("_target_"):
         return
-    given = {override.split("=", 1)[0].lstrip("+~") for override in overrides}
+    given = {override_key(override) for override in overrides}
     # unresolved: an interpolation stays a string, and reads no data
     own, theirs = OmegaConf.to_container(cfg.data, resolve=False), OmegaConf.to_container(trained)
     assert isinstance(own, dict) and isinstance(theirs, dict)
@@ -60,8 +64,9 @@ def trained_class_names(cfg: DictConfig) -> tuple[str, ...] | None:
     checkpoint, else in its run folder's labels.json; None when neither says (unlabelled data, or it trains)."""
     from genlab.core.checkpoints import saved_class_names
 
-    if cfg.get("train", True) or not cfg.get("ckpt_path"):
+    checkpoint = weights_checkpoint(cfg)
+    if checkpoint is None:
         return None
-    names = saved_class_names(cfg.ckpt_path)
-    source = run_folder_of(cfg.ckpt_path)
+    names = saved_class_names(checkpoint)
+    source = run_folder_of(checkpoint)
     return names if names is not None or source is None else read_labels(source)
