@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from genlab.core.run_folder import LOCK, exclusive_run_folder, new_folder
+from genlab.core.run_folder import LOCK, exclusive_run_folder, new_folder, read_labels, save_labels
 from genlab.errors import ConfigError
 
 HOLD = """
@@ -52,3 +52,13 @@ def test_a_torn_lock_file_is_taken_over(tmp_path):
     (tmp_path / LOCK).write_text('{"pid": 12')
     with exclusive_run_folder(tmp_path):
         pass
+
+
+def test_labels_file_round_trip_and_a_damaged_one_is_one_line(tmp_path):
+    assert read_labels(tmp_path) is None  # a run of unlabelled data, or from before labels.json
+    save_labels(tmp_path, ["cat", "dog", "é"])
+    assert read_labels(tmp_path) == ("cat", "dog", "é")
+    (tmp_path / "labels.json").write_text('{"id2label": {"0": "cat", "2": "dog"}}')
+    with pytest.raises(ConfigError, match=r"labels.json: not a labels file genlab wrote \(KeyError: '1'\)") as raised:
+        read_labels(tmp_path)
+    assert "\n" not in str(raised.value)
